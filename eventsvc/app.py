@@ -1,0 +1,131 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app: config, extensions, blueprints, errors, templates, security, CLI, logging."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "EVENTSVC_INSTANCE_PATH"
+    )
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+    )
+    from eventsvc.config import load_config
+
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_templating(app)
+    register_security_headers(app)
+    register_cli(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions created in extensions.py."""
+    import eventsvc.models  # noqa: F401  (every model mapped before the first query)
+    from eventsvc.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from eventsvc.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount one blueprint per area."""
+    from eventsvc.admin.views import bp as admin_bp
+    from eventsvc.auth.views import bp as auth_bp
+    from eventsvc.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_errors(app: Flask) -> None:
+    """Install the error pages."""
+    from eventsvc.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_templating(app: Flask) -> None:
+    """Give every template the hotline, the organisation's name and the language switch."""
+    from flask_babel import get_locale
+
+    from eventsvc.core.services import tel_uri
+    from eventsvc.events.display import format_event_when
+    from eventsvc.i18n import _l
+
+    language_names = {"en": "English", "es": "Español"}
+    site_name = _l("15 Years of Immigrant Justice")
+    app.jinja_env.globals["format_event_when"] = format_event_when
+
+    @app.context_processor
+    def site_context():
+        hotline = app.config["HOTLINE"]
+        return {
+            "hotline": hotline,
+            "hotline_tel": tel_uri(hotline),
+            "org_name": app.config["ORG_NAME"],
+            "founded_year": app.config["FOUNDED_YEAR"],
+            "site_name": site_name,
+            "current_locale": str(get_locale()),
+            "language_names": {code: language_names[code] for code in app.config["LANGUAGES"]},
+        }
+
+
+#: Nothing loads from another host; the camera is allowed for the door scanner only on our origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send the same security and privacy headers with every response."""
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Private links carry secrets in their path: never leak them to another site.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(self), microphone=(), geolocation=(), interest-cohort=()"
+        )
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def register_cli(app: Flask) -> None:
+    """Add the `flask eventsvc …` commands."""
+    from eventsvc.cli import eventsvc_cli
+
+    app.cli.add_command(eventsvc_cli)
+
+
+def configure_logging(app: Flask) -> None:
+    """Log to stderr at LOG_LEVEL outside tests; gunicorn and systemd collect it."""
+    if app.testing:
+        return
+    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("eventsvc").setLevel(level)

@@ -1,0 +1,73 @@
+"""Staff accounts: admins, organisers and door volunteers."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from eventsvc.db import UTCDateTime, utc_now
+from eventsvc.extensions import db
+from eventsvc.i18n import _l
+
+
+class Role(enum.StrEnum):
+    """What a staff member may do; each role includes the ones below it."""
+
+    volunteer = "volunteer"
+    organiser = "organiser"
+    admin = "admin"
+
+    @property
+    def title(self) -> str:
+        """Return the role's name in the visitor's language."""
+        return str(ROLE_TITLES[self])
+
+    @property
+    def rank(self) -> int:
+        """Return how much this role may do, for comparisons."""
+        return list(Role).index(self)
+
+
+ROLE_TITLES = {
+    Role.volunteer: _l("Volunteer"),
+    Role.organiser: _l("Organiser"),
+    Role.admin: _l("Admin"),
+}
+
+
+class StaffUser(UserMixin, db.Model):
+    """A person who logs in to the back office or a door."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-case; the login name.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, validate_strings=True)
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted scrypt hash of password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Return whether password matches the stored hash."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def has_role(self, role: Role) -> bool:
+        """Return whether this account may act as role (admins may do what organisers may…)."""
+        return self.is_active and self.role.rank >= role.rank
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.id} {self.role}>"

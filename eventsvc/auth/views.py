@@ -1,0 +1,80 @@
+"""Login and logout of staff."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from eventsvc.auth.forms import LoginForm
+from eventsvc.auth.models import StaffUser
+from eventsvc.auth.services import authenticate, normalise_email
+from eventsvc.errors import DomainError
+from eventsvc.extensions import db, limiter, login_manager
+from eventsvc.i18n import _, _l
+from eventsvc.security import safe_next_url
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffUser | None:
+    """Return the logged-in account, or None when it no longer exists or is deactivated."""
+    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def _login_failed(response) -> bool:
+    # Only failed attempts count towards the throttle: a successful login redirects.
+    return request.method == "POST" and response.status_code != 303
+
+
+def _throttle() -> str:
+    return current_app.config["LOGIN_THROTTLE"]
+
+
+def _throttle_per_address() -> str:
+    count, _per, *window = _throttle().split()
+    return " ".join([str(int(count) * 4), _per, *window])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _throttle,
+    key_func=lambda: "login:" + normalise_email(request.form.get("email", "")),
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
+@limiter.limit(_throttle_per_address, methods=["POST"], deduct_when=_login_failed)
+def login():
+    """Show the login form and log a staff member in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.dashboard"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except DomainError as e:
+            db.session.rollback()
+            form.password.errors.append(e.message)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            target = safe_next_url(form.next.data) or url_for("admin.dashboard")
+            return redirect(target, code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log out and go back to the home page."""
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("core.home"), code=303)

@@ -1,0 +1,104 @@
+"""Door passes for volunteers, and the log of every scan at the door."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventsvc.db import UTCDateTime, utc_now
+from eventsvc.extensions import db
+
+if TYPE_CHECKING:
+    from eventsvc.auth.models import StaffUser
+    from eventsvc.events.models import Event
+    from eventsvc.rsvps.models import Ticket
+
+
+class DoorPass(db.Model):
+    """A link that opens the scanner of one event at one door, without an account."""
+
+    __tablename__ = "door_passes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    #: Shown to the volunteer and in "already checked in at …", e.g. "Main entrance".
+    label: Mapped[str] = mapped_column(String(80))
+    #: sha256 hex of the secret in the door link (/door/<token>).
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    #: Last time a scanner used this pass; lets organisers see which doors are live.
+    last_used_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event] = relationship(back_populates="door_passes")
+    created_by: Mapped[StaffUser | None] = relationship()
+    check_ins: Mapped[list[CheckIn]] = relationship(
+        back_populates="door_pass", passive_deletes=True
+    )
+
+    def is_valid(self, now: datetime) -> bool:
+        """Return whether the pass opens the scanner at now."""
+        return self.revoked_dt is None and now < self.expires_dt
+
+    def revoke(self, now: datetime) -> None:
+        """Shut the door link for good."""
+        if self.revoked_dt is None:
+            self.revoked_dt = now
+
+    def __repr__(self) -> str:
+        return f"<DoorPass {self.id} event={self.event_id} {self.label!r}>"
+
+
+class CheckIn(db.Model):
+    """One scan or search at a door and what it answered; the log behind the live door view."""
+
+    __tablename__ = "check_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    #: None when the code matched no ticket.
+    ticket_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL"), index=True
+    )
+    door_pass_id: Mapped[int | None] = mapped_column(
+        ForeignKey("door_passes.id", ondelete="SET NULL"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    #: When the scan happened on the device (earlier than created_dt for offline scans).
+    scanned_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    #: When the server received it.
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    #: Id the scanner gave the scan, so an offline batch sent twice is recorded once.
+    client_scan_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The answer's code: "ok", "already_checked_in", "wrong_event", "unknown", "void"…
+    result: Mapped[str] = mapped_column(String(40))
+    is_undone: Mapped[bool] = mapped_column(default=False)
+    undone_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[Event | None] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+    door_pass: Mapped[DoorPass | None] = relationship(back_populates="check_ins")
+    staff: Mapped[StaffUser | None] = relationship()
+
+    @property
+    def is_admission(self) -> bool:
+        """Return whether this scan let someone in (and was not undone)."""
+        return self.result == "ok" and not self.is_undone
+
+    def undo(self, now: datetime) -> None:
+        """Mark the scan as undone; the service also clears the ticket's check-in."""
+        if not self.is_undone:
+            self.is_undone = True
+            self.undone_dt = now
+
+    def __repr__(self) -> str:
+        return f"<CheckIn {self.id} ticket={self.ticket_id} {self.result}>"

@@ -1,0 +1,101 @@
+"""A real server in a thread and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from eventsvc import create_app
+from tests.conftest import dispose
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("EVENTSVC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(
+            "Browser tests need Debian's Chromium: run 'apt-get install chromium' "
+            "(make test does it when run as root)."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(app, app_config):
+    """Serve a production-like app (CSRF on) on the test database; yield its base URL."""
+    server_app = create_app(app_config)
+    server = make_server("127.0.0.1", 0, server_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    dispose(server_app)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Launch headless Chromium once per session."""
+    from playwright.sync_api import sync_playwright
+
+    if not AXE_JS.exists():
+        pytest.fail("axe-core is missing: run 'npm ci' (make test does it).")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """Return a fresh page (no cookies) whose relative URLs go to the live server."""
+    # bypass_csp lets the test inject axe-core; the app's own pages never need it.
+    context = browser.new_context(base_url=live_server, bypass_csp=True, locale="en-US")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """Return a page the size of a small phone."""
+    context = browser.new_context(
+        base_url=live_server,
+        bypass_csp=True,
+        viewport={"width": 320, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        locale="es-MX",
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core on the page and return the violations of the given impacts."""
+    page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]

@@ -1,0 +1,148 @@
+"""Fixtures: one app per test session on the test database, clean tables for every test."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+
+from eventsvc import create_app
+from eventsvc.auth.models import Role
+from eventsvc.extensions import db, limiter
+
+#: CI sets this to PostgreSQL for its second run; SQLite in a temporary folder otherwise.
+TEST_DATABASE_URL = os.environ.get("EVENTSVC_TEST_DATABASE_URL", "")
+#: CI sets this to Redis so that rate limits are tested on the storage production uses.
+TEST_RATELIMIT_STORAGE_URL = os.environ.get("EVENTSVC_TEST_RATELIMIT_STORAGE_URL", "memory://")
+
+
+def _reset_schema() -> None:
+    """Bring the test database to the migrations' head, whatever an earlier run left in it."""
+    inspector = inspect(db.engine)
+    if "alembic_version" in inspector.get_table_names():
+        downgrade(revision="base")
+    db.metadata.drop_all(db.engine)  # leftovers of a run that was killed half-way
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade()
+
+
+@pytest.fixture(scope="session")
+def app_config(tmp_path_factory) -> dict:
+    """Return the configuration every test app shares (database, instance folder)."""
+    instance = tmp_path_factory.mktemp("instance")
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{instance}/test.sqlite",
+        "RATELIMIT_STORAGE_URI": TEST_RATELIMIT_STORAGE_URL,
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    """Return the app under test, its database migrated to head."""
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        _reset_schema()
+    yield app
+    dispose(app)
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    """Empty every table and the rate limits after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        limiter.reset()
+
+
+def dispose(app) -> None:
+    """Close an app's database connections (PostgreSQL warns about connections left open)."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(app_config):
+    """Return a factory of extra apps on the test database, e.g. with CSRF on or other config."""
+    apps = []
+
+    def factory(**overrides):
+        apps.append(create_app({**app_config, **overrides}))
+        return apps[-1]
+
+    yield factory
+    for extra in apps:
+        dispose(extra)
+
+
+@pytest.fixture
+def app_ctx(app):
+    """Run the test inside an application context."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    """Return a test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """Return a CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def create_staff_user(app):
+    """Return a factory of staff accounts: create_staff_user(role=…, password=…)."""
+    from eventsvc.auth.services import create_staff
+
+    counter = iter(range(1, 10_000))
+
+    def factory(role: Role = Role.organiser, password: str = "correct horse battery", **kw):
+        n = next(counter)
+        with app.app_context():
+            user, _ = create_staff(
+                email=kw.get("email", f"staff{n}@example.org"),
+                name=kw.get("name", f"Staff {n}"),
+                role=role,
+                password=password,
+            )
+            db.session.commit()
+            return {"id": user.id, "email": user.email, "password": password}
+
+    return factory
+
+
+class AuthActions:
+    """Log in and out through the real forms."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str, password: str):
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    """Return login/logout helpers bound to the test client."""
+    return AuthActions(client)
