@@ -48,6 +48,7 @@ def app(app_config):
     app = create_app({**app_config, "WTF_CSRF_ENABLED": False})
     with app.app_context():
         _reset_schema()
+        limiter.reset()  # limits left in Redis by an earlier run
     yield app
     dispose(app)
 
@@ -85,6 +86,8 @@ def make_app(app_config):
 
     yield factory
     for extra in apps:
+        with extra.app_context():
+            limiter.reset()
         dispose(extra)
 
 

@@ -290,3 +290,12 @@ def test_audit_log_details_round_trip(model_app):
     entry = db.session.scalars(select(AuditLog)).one()
     assert entry.details == {"rows": 3}
     assert entry.actor_label == ""
+
+
+def test_sqlite_enforces_foreign_keys(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path}/fk.sqlite")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    engine.dispose()

@@ -95,3 +95,25 @@ def test_login_form_requires_fields(client):
     page = response.get_data(as_text=True)
     assert "Enter your email." in page
     assert "Enter your password." in page
+
+
+def test_session_cookie_is_httponly_samesite_and_secure_over_https(make_app, create_staff_user):
+    user = create_staff_user()
+    app = make_app(BASE_URL="https://events.example.org", WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    response = client.post(
+        "/login",
+        data={"email": user["email"], "password": user["password"]},
+        base_url="https://events.example.org",
+    )
+    assert response.status_code == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_login_form_carries_a_csrf_token(make_app):
+    page = make_app().test_client().get("/login").get_data(as_text=True)
+    assert 'name="csrf_token"' in page

@@ -92,6 +92,39 @@ def test_csrf_failure_page_in_both_languages(make_app, lang, text):
     assert text in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("lang", "text"), [("en", "Not allowed"), ("es", "No tienes permiso")])
+def test_403_page_in_both_languages(make_app, lang, text):
+    from flask import abort
+
+    app = make_app()
+
+    @app.get("/forbidden")
+    def forbidden():
+        abort(403)
+
+    response = app.test_client().get("/forbidden", headers={"Accept-Language": lang})
+    assert response.status_code == 403
+    assert text in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("lang", "text"), [("en", "Too many attempts"), ("es", "Demasiados")])
+def test_rate_limited_page_in_both_languages(make_app, lang, text):
+    from eventsvc.extensions import limiter
+
+    app = make_app()
+
+    @app.get("/limited")
+    @limiter.limit("1 per minute")
+    def limited():
+        return "ok"
+
+    client = app.test_client()
+    assert client.get("/limited").status_code == 200
+    response = client.get("/limited", headers={"Accept-Language": lang})
+    assert response.status_code == 429
+    assert text in response.get_data(as_text=True)
+
+
 def test_500_page_rolls_back_and_is_translated(make_app):
     app = make_app(PROPAGATE_EXCEPTIONS=False)
 
