@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,6 +25,22 @@ class Base(DeclarativeBase):
     """The declarative base of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TitledEnum(enum.StrEnum):
+    """A state stored as its value, whose ``__titles__`` give each value a translatable title."""
+
+    __titles__: dict
+
+    @property
+    def title(self) -> str:
+        """Return the state's name in the visitor's language."""
+        return str(self.__titles__[self.value])
+
+
+def enum_type(enum_class: type[enum.Enum]) -> Enum:
+    """Return the column type of a state: a short string, no database enum type to migrate."""
+    return Enum(enum_class, native_enum=False, length=20, validate_strings=True)
 
 
 def utc_now() -> datetime:

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from eventsvc.extensions import db
-from eventsvc.i18n import _
+from eventsvc.i18n import _, _l
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +50,42 @@ def _error_page(status: int, title: str, message: str, code: str):
     )
 
 
+#: Status → (title, message, machine-readable code) of the error pages.
+HTTP_ERRORS = {
+    403: (_l("Not allowed"), _l("You do not have permission to see this page."), "forbidden"),
+    404: (
+        _l("Page not found"),
+        _l("We could not find that page. It may have moved or the link may be incomplete."),
+        "not_found",
+    ),
+    405: (_l("Not allowed"), _l("This page cannot be used that way."), "method_not_allowed"),
+    429: (
+        _l("Too many attempts"),
+        _l("Please wait a few minutes before trying again."),
+        "rate_limited",
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("Please try again in a moment. If it keeps happening, let the organisers know."),
+        "server_error",
+    ),
+}
+
+
 def register_error_handlers(app: Flask) -> None:
     """Render 403, 404, 405, 429, 500 and CSRF failures as pages in the visitor's language."""
 
+    def http_error(error: HTTPException):
+        db.session.rollback()  # nothing half-done survives an error
+        title, message, code = HTTP_ERRORS.get(
+            error.code,
+            (_("That did not work"), _("The request could not be completed."), "http_error"),
+        )
+        return _error_page(error.code or 500, str(title), str(message), code)
+
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        db.session.rollback()
         return _error_page(
             400,
             _("This form has expired"),
@@ -62,58 +93,11 @@ def register_error_handlers(app: Flask) -> None:
             "csrf_failed",
         )
 
-    @app.errorhandler(403)
-    def forbidden(error):
-        return _error_page(
-            403, _("Not allowed"), _("You do not have permission to see this page."), "forbidden"
-        )
-
-    @app.errorhandler(404)
-    def not_found(error):
-        return _error_page(
-            404,
-            _("Page not found"),
-            _("We could not find that page. It may have moved or the link may be incomplete."),
-            "not_found",
-        )
-
-    @app.errorhandler(405)
-    def method_not_allowed(error):
-        return _error_page(
-            405, _("Not allowed"), _("This page cannot be used that way."), "method_not_allowed"
-        )
-
-    @app.errorhandler(429)
-    def rate_limited(error):
-        return _error_page(
-            429,
-            _("Too many attempts"),
-            _("Please wait a few minutes before trying again."),
-            "rate_limited",
-        )
-
-    @app.errorhandler(500)
-    def server_error(error):
-        db.session.rollback()
-        return _error_page(
-            500,
-            _("Something went wrong"),
-            _("Please try again in a moment. If it keeps happening, let the organisers know."),
-            "server_error",
-        )
-
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
-        if _wants_json():
-            return jsonify(error=error.code, message=error.message), error.status
         return _error_page(error.status, _("That did not work"), error.message, error.code)
 
-    @app.errorhandler(HTTPException)
-    def other_http_error(error: HTTPException):
-        return _error_page(
-            error.code or 500,
-            _("That did not work"),
-            _("The request could not be completed."),
-            "http_error",
-        )
+    for status in HTTP_ERRORS:
+        app.register_error_handler(status, http_error)
+    app.register_error_handler(HTTPException, http_error)

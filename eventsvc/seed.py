@@ -23,8 +23,8 @@ from eventsvc.memorial.models import Honoree
 
 logger = logging.getLogger(__name__)
 
+SERIES_SLUG = "15-years"
 SERIES = {
-    "slug": "15-years",
     "title_en": "15 Years of Immigrant Justice",
     "title_es": "15 Años de Justicia para Inmigrantes",
     "description_en": (
@@ -37,106 +37,132 @@ SERIES = {
     ),
 }
 
-#: (slug, days from today, local start, local end, capacity, guest limit, venue, city, texts)
+#: The series' events: days from today and local times, so the demo always has a past event
+#: and several coming ones.
 EVENTS = [
-    (
-        "kickoff-convivio",
-        -21,
-        time(11),
-        time(15),
-        150,
-        4,
-        "Community hall (demo venue)",
-        "Riverside, CA",
-        "Anniversary Kickoff Convivio",
-        "Convivio de arranque del aniversario",
-        "We opened our fifteenth year together, with food, music and the families who built "
-        "this coalition.",
-        "Abrimos nuestro año quince juntos, con comida, música y las familias que construyeron "
-        "esta coalición.",
-    ),
-    (
-        "know-your-rights",
-        12,
-        time(18),
-        time(20),
-        60,
-        3,
-        "Community center (demo venue)",
-        "San Bernardino, CA",
-        "Know Your Rights Workshop",
-        "Taller: Conoce tus derechos",
-        "A practical session on what to do if immigration agents come to your door, to your "
-        "work, or stop you on the street. English–Spanish interpretation available. Free and "
-        "open to everyone.",
-        "Una sesión práctica sobre qué hacer si agentes de inmigración llegan a tu casa, a tu "
-        "trabajo o te paran en la calle. Habrá interpretación inglés–español. Gratis y abierta a "
-        "todo el público.",
-    ),
-    (
-        "remembrance-evening",
-        33,
-        time(18, 30),
-        time(20, 30),
-        120,
-        4,
-        "Parish hall (demo venue)",
-        "Ontario, CA",
-        "An Evening of Remembrance",
-        "Noche de memoria",
-        "We honor Aidê Arana, Joaquin Cobaruvias, Socorro Cisneros and every advocate we have "
-        "lost, who tirelessly advocated for immigrant justice in the Inland Empire.",
-        "Honramos a Aidê Arana, Joaquin Cobaruvias, Socorro Cisneros y a todas las personas "
-        "defensoras que hemos perdido, quienes lucharon incansablemente por la justicia para "
-        "las personas inmigrantes en el Inland Empire.",
-    ),
-    (
-        "youth-art-showcase",
-        61,
-        time(16),
-        time(19),
-        80,
-        4,
-        "Youth arts space (demo venue)",
-        "Moreno Valley, CA",
-        "Youth Art and Storytelling Showcase",
-        "Muestra juvenil de arte y relatos",
-        "Young people from our member organisations share art, poetry and stories about their "
-        "families and their communities.",
-        "Jóvenes de nuestras organizaciones miembro comparten arte, poesía y relatos sobre sus "
-        "familias y sus comunidades.",
-    ),
-    (
-        "anniversary-celebration",
-        96,
-        time(18),
-        time(22),
-        250,
-        5,
-        "Banquet hall (demo venue)",
-        "Riverside, CA",
-        "15th Anniversary Celebration",
-        "Celebración del 15.º aniversario",
-        "Fifteen years of organizing, celebrated together: dinner, music, and a tribute to the "
-        "member organisations that make up the coalition.",
-        "Quince años de organización, celebrados en familia: cena, música y un reconocimiento "
-        "a las organizaciones que forman la coalición.",
-    ),
-    (
-        "member-assembly",
-        131,
-        time(10),
-        time(13),
-        100,
-        2,
-        "Community college room (demo venue)",
-        "Coachella, CA",
-        "Member Assembly: The Next Fifteen Years",
-        "Asamblea de miembros: los próximos quince años",
-        "Members and allies plan the coalition's priorities for the years ahead.",
-        "Miembros y aliados planeamos juntos las prioridades de la coalición para los próximos "
-        "años.",
-    ),
+    {
+        "slug": "kickoff-convivio",
+        "days": -21,
+        "begins": time(11),
+        "ends": time(15),
+        "capacity": 150,
+        "guest_limit": 4,
+        "venue_name": "Community hall (demo venue)",
+        "venue_address": "Riverside, CA",
+        "title_en": "Anniversary Kickoff Convivio",
+        "title_es": "Convivio de arranque del aniversario",
+        "description_en": (
+            "We opened our fifteenth year together, with food, music and the families who "
+            "built this coalition."
+        ),
+        "description_es": (
+            "Abrimos nuestro año quince juntos, con comida, música y las familias que "
+            "construyeron esta coalición."
+        ),
+    },
+    {
+        "slug": "know-your-rights",
+        "days": 12,
+        "begins": time(18),
+        "ends": time(20),
+        "capacity": 60,
+        "guest_limit": 3,
+        "venue_name": "Community center (demo venue)",
+        "venue_address": "San Bernardino, CA",
+        "title_en": "Know Your Rights Workshop",
+        "title_es": "Taller: Conoce tus derechos",
+        "description_en": (
+            "A practical session on what to do if immigration agents come to your door, to "
+            "your work, or stop you on the street. English–Spanish interpretation "
+            "available. Free and open to everyone."
+        ),
+        "description_es": (
+            "Una sesión práctica sobre qué hacer si agentes de inmigración llegan a tu "
+            "casa, a tu trabajo o te paran en la calle. Habrá interpretación "
+            "inglés–español. Gratis y abierta a todo el público."
+        ),
+    },
+    {
+        "slug": "remembrance-evening",
+        "days": 33,
+        "begins": time(18, 30),
+        "ends": time(20, 30),
+        "capacity": 120,
+        "guest_limit": 4,
+        "venue_name": "Parish hall (demo venue)",
+        "venue_address": "Ontario, CA",
+        "title_en": "An Evening of Remembrance",
+        "title_es": "Noche de memoria",
+        "description_en": (
+            "We honor Aidê Arana, Joaquin Cobaruvias, Socorro Cisneros and every advocate "
+            "we have lost, who tirelessly advocated for immigrant justice in the Inland "
+            "Empire."
+        ),
+        "description_es": (
+            "Honramos a Aidê Arana, Joaquin Cobaruvias, Socorro Cisneros y a todas las "
+            "personas defensoras que hemos perdido, quienes lucharon incansablemente por la "
+            "justicia para las personas inmigrantes en el Inland Empire."
+        ),
+    },
+    {
+        "slug": "youth-art-showcase",
+        "days": 61,
+        "begins": time(16),
+        "ends": time(19),
+        "capacity": 80,
+        "guest_limit": 4,
+        "venue_name": "Youth arts space (demo venue)",
+        "venue_address": "Moreno Valley, CA",
+        "title_en": "Youth Art and Storytelling Showcase",
+        "title_es": "Muestra juvenil de arte y relatos",
+        "description_en": (
+            "Young people from our member organisations share art, poetry and stories about "
+            "their families and their communities."
+        ),
+        "description_es": (
+            "Jóvenes de nuestras organizaciones miembro comparten arte, poesía y relatos "
+            "sobre sus familias y sus comunidades."
+        ),
+    },
+    {
+        "slug": "anniversary-celebration",
+        "days": 96,
+        "begins": time(18),
+        "ends": time(22),
+        "capacity": 250,
+        "guest_limit": 5,
+        "venue_name": "Banquet hall (demo venue)",
+        "venue_address": "Riverside, CA",
+        "title_en": "15th Anniversary Celebration",
+        "title_es": "Celebración del 15.º aniversario",
+        "description_en": (
+            "Fifteen years of organizing, celebrated together: dinner, music, and a tribute "
+            "to the member organisations that make up the coalition."
+        ),
+        "description_es": (
+            "Quince años de organización, celebrados en familia: cena, música y un "
+            "reconocimiento a las organizaciones que forman la coalición."
+        ),
+    },
+    {
+        "slug": "member-assembly",
+        "days": 131,
+        "begins": time(10),
+        "ends": time(13),
+        "capacity": 100,
+        "guest_limit": 2,
+        "venue_name": "Community college room (demo venue)",
+        "venue_address": "Coachella, CA",
+        "title_en": "Member Assembly: The Next Fifteen Years",
+        "title_es": "Asamblea de miembros: los próximos quince años",
+        "description_en": (
+            "Members and allies plan the coalition's priorities for the years ahead."
+        ),
+        "description_es": (
+            "Miembros y aliados planeamos juntos las prioridades de la coalición para los "
+            "próximos años."
+        ),
+    },
 ]
 
 #: What the coalition itself says of them; organisers write the rest in the back office.
@@ -201,121 +227,88 @@ EXAMPLE_NOTE_ES = (
 ADMIN_EMAIL = "admin@example.org"
 
 
-def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=tz)
+def _add_missing(model, key: dict, **values) -> int:
+    """Add model(**key, **values) unless a row matches key; return how many rows were added."""
+    match = select(model.id).where(*(getattr(model, k) == v for k, v in key.items()))
+    if db.session.scalar(match) is not None:
+        return 0
+    db.session.add(model(**key, **values))
+    return 1
 
 
 def seed_series(today: date) -> tuple[Series, int]:
     """Create the anniversary series and its events; return the series and how many were new."""
-    series = db.session.scalar(select(Series).where(Series.slug == SERIES["slug"]))
-    if series is None:
-        series = Series(timezone=DEFAULT_TIMEZONE, **SERIES)
-        db.session.add(series)
-        db.session.flush()
+    _add_missing(Series, {"slug": SERIES_SLUG}, timezone=DEFAULT_TIMEZONE, **SERIES)
+    series = db.session.scalar(select(Series).where(Series.slug == SERIES_SLUG))
     tz = ZoneInfo(series.timezone)
     created = 0
-    for (
-        slug,
-        days,
-        begins,
-        ends,
-        capacity,
-        guests,
-        venue,
-        city,
-        title_en,
-        title_es,
-        text_en,
-        text_es,
-    ) in EVENTS:
-        if db.session.scalar(select(Event.id).where(Event.slug == slug)) is not None:
-            continue
-        day = today + timedelta(days=days)
-        db.session.add(
-            Event(
-                series=series,
-                slug=slug,
-                title_en=title_en,
-                title_es=title_es,
-                description_en=text_en,
-                description_es=text_es,
-                start_dt=_local(day, begins, tz),
-                end_dt=_local(day, ends, tz),
-                timezone=series.timezone,
-                venue_name=venue,
-                venue_address=city,
-                capacity=capacity,
-                guest_limit=guests,
-                status=EventStatus.published,
-            )
+    for event in EVENTS:
+        data = dict(event)
+        day = today + timedelta(days=data.pop("days"))
+        begins, ends = data.pop("begins"), data.pop("ends")
+        created += _add_missing(
+            Event,
+            {"slug": data.pop("slug")},
+            series=series,
+            start_dt=datetime.combine(day, begins, tzinfo=tz),
+            end_dt=datetime.combine(day, ends, tzinfo=tz),
+            timezone=series.timezone,
+            status=EventStatus.published,
+            **data,
         )
-        created += 1
     db.session.flush()
     return series, created
 
 
 def seed_honorees() -> int:
     """Create the honorees the coalition remembers; return how many were new."""
-    created = 0
-    for order, (slug, name) in enumerate(HONOREES):
-        if db.session.scalar(select(Honoree.id).where(Honoree.slug == slug)) is None:
-            db.session.add(
-                Honoree(
-                    slug=slug,
-                    name=name,
-                    summary_en=HONOREE_SUMMARY_EN,
-                    summary_es=HONOREE_SUMMARY_ES,
-                    sort_order=order,
-                )
-            )
-            created += 1
+    created = sum(
+        _add_missing(
+            Honoree,
+            {"slug": slug},
+            name=name,
+            summary_en=HONOREE_SUMMARY_EN,
+            summary_es=HONOREE_SUMMARY_ES,
+            sort_order=order,
+        )
+        for order, (slug, name) in enumerate(HONOREES)
+    )
     db.session.flush()
     return created
 
 
 def seed_milestones() -> int:
     """Create the timeline's milestones; return how many were new."""
-    created = 0
-    for year, title_en, title_es, text_en, text_es in MILESTONES:
-        exists = db.session.scalar(
-            select(Milestone.id).where(Milestone.year == year, Milestone.title_en == title_en)
+    created = sum(
+        _add_missing(
+            Milestone,
+            {"year": year, "title_en": title_en},
+            title_es=title_es,
+            text_en=text_en,
+            text_es=text_es,
         )
-        if exists is None:
-            db.session.add(
-                Milestone(
-                    year=year,
-                    title_en=title_en,
-                    title_es=title_es,
-                    text_en=text_en,
-                    text_es=text_es,
-                )
-            )
-            created += 1
+        for year, title_en, title_es, text_en, text_es in MILESTONES
+    )
     db.session.flush()
     return created
 
 
 def seed_example_organisations() -> int:
     """Create a few member organisations marked as examples; return how many were new."""
-    created = 0
-    for order, (slug, name, city) in enumerate(EXAMPLE_ORGANISATIONS):
-        exists = db.session.scalar(
-            select(MemberOrganisation.id).where(MemberOrganisation.slug == slug)
+    created = sum(
+        _add_missing(
+            MemberOrganisation,
+            {"slug": slug},
+            name=name,
+            city=city,
+            description_en=EXAMPLE_NOTE_EN,
+            description_es=EXAMPLE_NOTE_ES,
+            is_listed=True,
+            is_example=True,
+            sort_order=order,
         )
-        if exists is None:
-            db.session.add(
-                MemberOrganisation(
-                    slug=slug,
-                    name=name,
-                    city=city,
-                    description_en=EXAMPLE_NOTE_EN,
-                    description_es=EXAMPLE_NOTE_ES,
-                    is_listed=True,
-                    is_example=True,
-                    sort_order=order,
-                )
-            )
-            created += 1
+        for order, (slug, name, city) in enumerate(EXAMPLE_ORGANISATIONS)
+    )
     db.session.flush()
     return created
 

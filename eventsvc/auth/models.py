@@ -2,42 +2,35 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from eventsvc.db import UTCDateTime, utc_now
+from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
 from eventsvc.extensions import db
 from eventsvc.i18n import _l
 
 
-class Role(enum.StrEnum):
+class Role(TitledEnum):
     """What a staff member may do; each role includes the ones below it."""
 
     volunteer = "volunteer"
     organiser = "organiser"
     admin = "admin"
 
-    @property
-    def title(self) -> str:
-        """Return the role's name in the visitor's language."""
-        return str(ROLE_TITLES[self])
+    __titles__ = {
+        "volunteer": _l("Volunteer"),
+        "organiser": _l("Organiser"),
+        "admin": _l("Admin"),
+    }
 
     @property
     def rank(self) -> int:
         """Return how much this role may do, for comparisons."""
         return list(Role).index(self)
-
-
-ROLE_TITLES = {
-    Role.volunteer: _l("Volunteer"),
-    Role.organiser: _l("Organiser"),
-    Role.admin: _l("Admin"),
-}
 
 
 class StaffUser(UserMixin, db.Model):
@@ -50,9 +43,7 @@ class StaffUser(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str | None] = mapped_column(String(256))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, validate_strings=True)
-    )
+    role: Mapped[Role] = mapped_column(enum_type(Role))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)

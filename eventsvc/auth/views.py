@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse as parse_limit
 
 from eventsvc.auth.forms import LoginForm
 from eventsvc.auth.models import StaffUser
@@ -18,7 +19,8 @@ bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to see this page.")
 login_manager.login_message_category = "info"
-login_manager.session_protection = "strong"
+# "basic", not "strong": a volunteer whose phone moves from venue wifi to mobile data stays in.
+login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader
@@ -38,8 +40,9 @@ def _throttle() -> str:
 
 
 def _throttle_per_address() -> str:
-    count, _per, *window = _throttle().split()
-    return " ".join([str(int(count) * 4), _per, *window])
+    # A shared address (a venue's wifi, an office) gets four accounts' worth of attempts.
+    item = parse_limit(_throttle())
+    return f"{item.amount * 4} per {item.multiples} {item.GRANULARITY.name}"
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsvc.core.models import BilingualMixin
-from eventsvc.db import UTCDateTime, utc_now
+from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
 from eventsvc.errors import DomainError
 from eventsvc.extensions import db
 from eventsvc.i18n import _l
@@ -23,24 +22,18 @@ if TYPE_CHECKING:
 DEFAULT_TIMEZONE = "America/Los_Angeles"
 
 
-class EventStatus(enum.StrEnum):
+class EventStatus(TitledEnum):
     """Where an event is in its life: only published events are public."""
 
     draft = "draft"
     published = "published"
     cancelled = "cancelled"
 
-    @property
-    def title(self) -> str:
-        """Return the status's name in the visitor's language."""
-        return str(EVENT_STATUS_TITLES[self])
-
-
-EVENT_STATUS_TITLES = {
-    EventStatus.draft: _l("Draft"),
-    EventStatus.published: _l("Published"),
-    EventStatus.cancelled: _l("Cancelled"),
-}
+    __titles__ = {
+        "draft": _l("Draft"),
+        "published": _l("Published"),
+        "cancelled": _l("Cancelled"),
+    }
 
 
 class Series(BilingualMixin, db.Model):
@@ -112,7 +105,7 @@ class Event(BilingualMixin, db.Model):
     rsvp_opens_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rsvp_closes_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[EventStatus] = mapped_column(
-        Enum(EventStatus, native_enum=False, length=20, validate_strings=True),
+        enum_type(EventStatus),
         default=EventStatus.draft,
     )
     #: iCalendar SEQUENCE: bumped on every change subscribers must see (time, place, cancellation).

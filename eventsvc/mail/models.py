@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from eventsvc.db import UTCDateTime, utc_now
+from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
 from eventsvc.extensions import db
 from eventsvc.i18n import _l
 
 
-class MailStatus(enum.StrEnum):
+class MailStatus(TitledEnum):
     """Whether a message waits, went out, or was given up on."""
 
     pending = "pending"
     sent = "sent"
     failed = "failed"
 
-    @property
-    def title(self) -> str:
-        """Return the status's name in the visitor's language."""
-        return str(MAIL_STATUS_TITLES[self])
-
-
-MAIL_STATUS_TITLES = {
-    MailStatus.pending: _l("Waiting"),
-    MailStatus.sent: _l("Sent"),
-    MailStatus.failed: _l("Failed"),
-}
+    __titles__ = {
+        "pending": _l("Waiting"),
+        "sent": _l("Sent"),
+        "failed": _l("Failed"),
+    }
 
 
 class OutboxMessage(db.Model):
@@ -54,7 +47,7 @@ class OutboxMessage(db.Model):
     #: Language the message was rendered in.
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[MailStatus] = mapped_column(
-        Enum(MailStatus, native_enum=False, length=20, validate_strings=True),
+        enum_type(MailStatus),
         default=MailStatus.pending,
     )
     attempts: Mapped[int] = mapped_column(default=0)

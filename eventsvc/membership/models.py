@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Enum, String, Text
+from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventsvc.core.models import BilingualMixin
-from eventsvc.db import UTCDateTime, utc_now
+from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
 from eventsvc.extensions import db
 from eventsvc.i18n import _l
 
 
-class MemberKind(enum.StrEnum):
+class MemberKind(TitledEnum):
     """Whether a person or an organisation joins."""
 
     individual = "individual"
     organisation = "organisation"
 
-    @property
-    def title(self) -> str:
-        """Return the kind's name in the visitor's language."""
-        return str(MEMBER_KIND_TITLES[self])
+    __titles__ = {
+        "individual": _l("Individual"),
+        "organisation": _l("Organisation"),
+    }
 
 
-MEMBER_KIND_TITLES = {
-    MemberKind.individual: _l("Individual"),
-    MemberKind.organisation: _l("Organisation"),
-}
-
-
-class MemberStatus(enum.StrEnum):
+class MemberStatus(TitledEnum):
     """Where a membership is: awaiting email confirmation, active, paused or ended."""
 
     pending = "pending"
@@ -40,18 +33,12 @@ class MemberStatus(enum.StrEnum):
     inactive = "inactive"
     left = "left"
 
-    @property
-    def title(self) -> str:
-        """Return the status's name in the visitor's language."""
-        return str(MEMBER_STATUS_TITLES[self])
-
-
-MEMBER_STATUS_TITLES = {
-    MemberStatus.pending: _l("Awaiting confirmation"),
-    MemberStatus.active: _l("Active"),
-    MemberStatus.inactive: _l("Inactive"),
-    MemberStatus.left: _l("Left"),
-}
+    __titles__ = {
+        "pending": _l("Awaiting confirmation"),
+        "active": _l("Active"),
+        "inactive": _l("Inactive"),
+        "left": _l("Left"),
+    }
 
 
 class Member(db.Model):
@@ -66,7 +53,7 @@ class Member(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[MemberKind] = mapped_column(
-        Enum(MemberKind, native_enum=False, length=20, validate_strings=True),
+        enum_type(MemberKind),
         default=MemberKind.individual,
     )
     #: The person's name (for an organisation: the name of the person signing up).
@@ -86,7 +73,7 @@ class Member(db.Model):
     #: Language of messages to this member ("en" or "es").
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[MemberStatus] = mapped_column(
-        Enum(MemberStatus, native_enum=False, length=20, validate_strings=True),
+        enum_type(MemberStatus),
         default=MemberStatus.pending,
     )
     #: sha256 hex of the secret in the confirmation link; cleared once confirmed.

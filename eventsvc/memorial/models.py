@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsvc.core.models import BilingualMixin
-from eventsvc.db import UTCDateTime, utc_now
+from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
 from eventsvc.extensions import db
 from eventsvc.i18n import _l
 
@@ -18,24 +17,18 @@ if TYPE_CHECKING:
     from eventsvc.auth.models import StaffUser
 
 
-class TributeStatus(enum.StrEnum):
+class TributeStatus(TitledEnum):
     """Where a tribute is in moderation; only approved ones are public."""
 
     pending = "pending"
     approved = "approved"
     rejected = "rejected"
 
-    @property
-    def title(self) -> str:
-        """Return the status's name in the visitor's language."""
-        return str(TRIBUTE_STATUS_TITLES[self])
-
-
-TRIBUTE_STATUS_TITLES = {
-    TributeStatus.pending: _l("Awaiting review"),
-    TributeStatus.approved: _l("Approved"),
-    TributeStatus.rejected: _l("Rejected"),
-}
+    __titles__ = {
+        "pending": _l("Awaiting review"),
+        "approved": _l("Approved"),
+        "rejected": _l("Rejected"),
+    }
 
 
 class Honoree(BilingualMixin, db.Model):
@@ -117,7 +110,7 @@ class Tribute(db.Model):
     #: Language the tribute was written in ("en" or "es").
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[TributeStatus] = mapped_column(
-        Enum(TributeStatus, native_enum=False, length=20, validate_strings=True),
+        enum_type(TributeStatus),
         default=TributeStatus.pending,
     )
     submitted_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventsvc.db import UTCDateTime, utc_now
+from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
 from eventsvc.errors import DomainError
 from eventsvc.extensions import db
 from eventsvc.i18n import _l
@@ -20,39 +19,30 @@ if TYPE_CHECKING:
     from eventsvc.events.models import Event
 
 
-class RsvpStatus(enum.StrEnum):
+class RsvpStatus(TitledEnum):
     """Whether the party has seats, waits for them, or gave them up."""
 
     confirmed = "confirmed"
     waitlisted = "waitlisted"
     cancelled = "cancelled"
 
-    @property
-    def title(self) -> str:
-        """Return the status's name in the visitor's language."""
-        return str(RSVP_STATUS_TITLES[self])
+    __titles__ = {
+        "confirmed": _l("Confirmed"),
+        "waitlisted": _l("Waiting list"),
+        "cancelled": _l("Cancelled"),
+    }
 
 
-RSVP_STATUS_TITLES = {
-    RsvpStatus.confirmed: _l("Confirmed"),
-    RsvpStatus.waitlisted: _l("Waiting list"),
-    RsvpStatus.cancelled: _l("Cancelled"),
-}
-
-
-class TicketStatus(enum.StrEnum):
+class TicketStatus(TitledEnum):
     """Whether a ticket admits its holder."""
 
     active = "active"
     void = "void"
 
-    @property
-    def title(self) -> str:
-        """Return the status's name in the visitor's language."""
-        return str(TICKET_STATUS_TITLES[self])
-
-
-TICKET_STATUS_TITLES = {TicketStatus.active: _l("Valid"), TicketStatus.void: _l("Void")}
+    __titles__ = {
+        "active": _l("Valid"),
+        "void": _l("Void"),
+    }
 
 
 class Rsvp(db.Model):
@@ -82,7 +72,7 @@ class Rsvp(db.Model):
     #: People covered, the person who answered included.
     party_size: Mapped[int] = mapped_column(default=1)
     status: Mapped[RsvpStatus] = mapped_column(
-        Enum(RsvpStatus, native_enum=False, length=20, validate_strings=True),
+        enum_type(RsvpStatus),
         default=RsvpStatus.confirmed,
     )
     #: When the party joined the waiting list; promotion goes in this order.
@@ -179,7 +169,7 @@ class Ticket(db.Model):
     #: Random secret the signed QR payload is made from.
     secret: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[TicketStatus] = mapped_column(
-        Enum(TicketStatus, native_enum=False, length=20, validate_strings=True),
+        enum_type(TicketStatus),
         default=TicketStatus.active,
     )
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

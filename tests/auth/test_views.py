@@ -117,3 +117,13 @@ def test_session_cookie_is_httponly_samesite_and_secure_over_https(make_app, cre
 def test_login_form_carries_a_csrf_token(make_app):
     page = make_app().test_client().get("/login").get_data(as_text=True)
     assert 'name="csrf_token"' in page
+
+
+def test_one_address_guessing_many_accounts_is_throttled(auth, create_staff_user):
+    # Four failures on each of five accounts stays under every per-account limit…
+    for n in range(5):
+        for _ in range(4):
+            assert auth.login(f"guess{n}@example.org", "wrong password!").status_code == 400
+    # …but twenty from one address is the address's limit, even for a real account.
+    user = create_staff_user()
+    assert auth.login(user["email"], user["password"]).status_code == 429
