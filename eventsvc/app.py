@@ -51,8 +51,12 @@ def register_blueprints(app: Flask) -> None:
     from eventsvc.admin.views import bp as admin_bp
     from eventsvc.auth.views import bp as auth_bp
     from eventsvc.core.views import bp as core_bp
+    from eventsvc.events.views import bp as events_bp
+    from eventsvc.rsvps.views import bp as rsvps_bp
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(events_bp)
+    app.register_blueprint(rsvps_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
 

@@ -54,3 +54,28 @@ def seed_command():
     db.session.commit()
     for line in report:
         click.echo(line)
+
+
+@eventsvc_cli.command("send-mail")
+@click.option(
+    "--limit", default=100, show_default=True, type=click.IntRange(min=1), help="Messages per run."
+)
+@with_appcontext
+def send_mail_command(limit: int):
+    """Send the waiting emails (run it from cron every minute).
+
+    Prints "sent X, retrying Y, failed Z". A mail server that is down is normal weather: the
+    messages wait and are retried with back-off, and the command exits 0 so cron stays quiet.
+    It exits 1 only when a message was given up on in this run (refused for good, or too many
+    attempts): that message will not go out without a person looking at it.
+    """
+    from eventsvc.mail.services import deliver_pending
+
+    report = deliver_pending(limit=limit)
+    click.echo(f"sent {report.sent}, retrying {report.retried}, failed {report.failed}")
+    if report.server_down:
+        click.echo("Mail server down or refusing us; the other messages wait for the next run.")
+    if report.failed:
+        raise click.ClickException(
+            f"{report.failed} message(s) given up on; see the outbox in the back office."
+        )

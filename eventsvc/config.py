@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
+
+from eventsvc.rsvps.qr import generate_private_key_b64, load_private_key
 
 
 class Defaults:
@@ -33,14 +37,21 @@ class Defaults:
     #: Outgoing mail: empty writes .eml files to instance/outbox/; smtp://user:pass@host:port.
     SMTP_URL = ""
     MAIL_FROM = "eventsvc@localhost"
+    #: Seconds to wait for the SMTP server before `send-mail` gives up until its next run.
+    SMTP_TIMEOUT = 10
     #: Flask-Limiter storage: memory:// for one process, redis://… for several workers.
     RATELIMIT_STORAGE_URL = "memory://"
     #: Failed logins allowed per account, and (x4) per client address.
     LOGIN_THROTTLE = "5 per 15 minutes"
+    #: RSVP submissions allowed per client address (a venue's shared wifi needs headroom).
+    RSVP_RATE_LIMIT = "60 per minute"
     #: Days after an event ends before its attendees' personal data is purged.
     RSVP_PURGE_DAYS = 30
     #: A random key is generated into instance/secret_key when this is empty.
     SECRET_KEY = ""
+    #: Base64 of the 32 raw bytes of the Ed25519 key that signs ticket QR codes; when empty, one
+    #: is generated into instance/ticket_signing_key (readable by the owner only) on first run.
+    TICKET_SIGNING_KEY = ""
     LOG_LEVEL = "INFO"
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -68,8 +79,19 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         cfg["SQLALCHEMY_DATABASE_URI"] = cfg["DATABASE_URL"] or (
             "sqlite:///" + os.path.join(app.instance_path, "eventsvc.sqlite")
         )
+    instance = Path(app.instance_path)
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Writers take turns on SQLite: wait for the lock (seconds) rather than fail at once.
+        options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"timeout": 30})
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not cfg["SECRET_KEY"]:
-        cfg["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path) / "secret_key")
+        cfg["SECRET_KEY"] = _instance_secret(instance / "secret_key", lambda: secrets.token_hex(32))
+    if not cfg["TICKET_SIGNING_KEY"]:
+        cfg["TICKET_SIGNING_KEY"] = _instance_secret(
+            instance / "ticket_signing_key", generate_private_key_b64
+        )
+    load_private_key(cfg["TICKET_SIGNING_KEY"])  # a malformed key fails at start, not at the door
     cfg.setdefault("RATELIMIT_STORAGE_URI", cfg["RATELIMIT_STORAGE_URL"])
     secure = str(cfg["BASE_URL"]).startswith("https://")
     cfg["SESSION_COOKIE_SECURE"] = secure
@@ -77,17 +99,22 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     cfg["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
 
 
-def _instance_secret_key(path: Path) -> str:
-    """Return the key stored at path, creating it (readable by the owner only) on first run."""
+def _instance_secret(path: Path, make: Callable[[], str]) -> str:
+    """Return the secret stored at path, creating it with make() on first run (owner-only)."""
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    key = secrets.token_hex(32)
+    # Write a private (0600) temporary file, then link it into place: the link fails if another
+    # worker got there first, and nobody ever reads a half-written secret.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker won the race: use its key
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another worker won the race: use its secret
+            pass
+    finally:
+        os.unlink(tmp)
+    return path.read_text().strip()

@@ -74,9 +74,13 @@ class UTCDateTime(TypeDecorator):
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
     # SQLite ignores ON DELETE rules and foreign keys unless asked on every connection.
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Write-ahead logging: readers never wait for the writer, and the writer for no reader.
+        if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

@@ -25,14 +25,26 @@ def main(argv: list[str]) -> int:
     unknown = [k for k in translations if catalog.get(k) is None]
     filled = 0
     for message in catalog:
-        if message.id and message.id in translations:
-            if overwrite or not message.string or message.fuzzy:
-                message.string = translations[message.id]
+        # Plural entries are keyed by their singular and given a (singular, plural) tuple.
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        if key and key in translations:
+            empty = not message.string or (
+                isinstance(message.string, tuple) and not all(message.string)
+            )
+            if overwrite or empty or message.fuzzy:
+                value = translations[key]
+                if isinstance(value, tuple):  # fill every plural form the language has
+                    value = value + (value[-1],) * (catalog.num_plurals - len(value))
+                message.string = value
                 message.flags.discard("fuzzy")
                 filled += 1
     with CATALOGUE.open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False, sort_output=True, no_location=True)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
+    ]
     print(f"filled {filled}; unknown msgids {len(unknown)}; still missing {len(missing)}")
     for m in missing:
         print("  missing:", repr(m))

@@ -149,3 +149,55 @@ class AuthActions:
 def auth(client):
     """Return login/logout helpers bound to the test client."""
     return AuthActions(client)
+
+
+@pytest.fixture
+def smtp_server():
+    """Yield a real SMTP server on 127.0.0.1 (see tests/mail/smtp_server.py for its use)."""
+    from tests.mail.smtp_server import LocalSmtpServer
+
+    server = LocalSmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_event(app):
+    """Return a factory of published events (in the database, committed); returns the id.
+
+    make_event(capacity=10, guest_limit=3, starts_in=timedelta(days=10), status=…, **columns)
+    """
+    from datetime import timedelta
+
+    from eventsvc.db import utc_now
+    from eventsvc.events.models import Event, EventStatus, Series
+
+    counter = iter(range(1, 10_000))
+
+    def factory(*, capacity=10, guest_limit=3, starts_in=timedelta(days=10), **columns):
+        n = next(counter)
+        with app.app_context():
+            series = db.session.scalar(db.select(Series)) or Series(
+                slug="series", title_en="Series", title_es="Serie"
+            )
+            start = utc_now() + starts_in
+            event = Event(
+                series=series,
+                slug=columns.pop("slug", f"event-{n}"),
+                title_en=columns.pop("title_en", f"Event {n}"),
+                title_es=columns.pop("title_es", f"Evento {n}"),
+                start_dt=start,
+                end_dt=columns.pop("end_dt", start + timedelta(hours=2)),
+                capacity=capacity,
+                guest_limit=guest_limit,
+                status=columns.pop("status", EventStatus.published),
+                venue_name="Hall",
+                venue_address="Riverside, CA",
+                **columns,
+            )
+            db.session.add(event)
+            db.session.commit()
+            return event.id
+
+    return factory

@@ -72,7 +72,12 @@ def make_rsvp(make_event):
 
     def make(event=None, party_size=1, **kwargs):
         n = next(counter)
-        values = {"name": "Ana", "email": f"ana{n}@example.org", "manage_token_hash": f"{n:064x}"}
+        values = {
+            "name": "Ana",
+            "email": f"ana{n}@example.org",
+            "manage_token_hash": f"{n:064x}",
+            "manage_token_salt": f"{n:032x}",
+        }
         values.update(kwargs)
         rsvp = Rsvp(event=event or make_event(), party_size=party_size, **values)
         for position in range(1, party_size + 1):

@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import text
 
+from eventsvc.core.models import AuditLog
 from eventsvc.extensions import db
 
 
@@ -27,3 +28,25 @@ def database_is_up() -> bool:
         db.session.rollback()
         return False
     return True
+
+
+def record_audit(
+    action: str,
+    *,
+    actor=None,
+    actor_label: str = "",
+    object_type: str | None = None,
+    object_id: object = None,
+    details: dict | None = None,
+) -> AuditLog:
+    """Write one audit-log entry (never a person's name, email or phone in details)."""
+    entry = AuditLog(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        actor_label=actor_label,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        details=details or {},
+    )
+    db.session.add(entry)
+    return entry

@@ -8,6 +8,7 @@ from eventsvc.core.services import database_is_up
 from eventsvc.events.services import main_series, upcoming_events
 from eventsvc.extensions import csrf, limiter
 from eventsvc.i18n import LANG_COOKIE
+from eventsvc.rsvps.services import seat_summaries
 from eventsvc.security import safe_next_url
 
 bp = Blueprint("core", __name__)
@@ -19,8 +20,9 @@ HOME_EVENTS = 6
 @bp.get("/")
 def home():
     """Show the anniversary home page."""
+    events = upcoming_events(limit=HOME_EVENTS)
     return render_template(
-        "core/home.html", series=main_series(), events=upcoming_events(limit=HOME_EVENTS)
+        "core/home.html", series=main_series(), events=events, seats=seat_summaries(events)
     )
 
 

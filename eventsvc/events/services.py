@@ -34,3 +34,28 @@ def upcoming_events(*, limit: int | None = None, now: datetime | None = None) ->
     if limit is not None:
         query = query.limit(limit)
     return list(db.session.scalars(query))
+
+
+def past_events(*, limit: int = 50, now: datetime | None = None) -> list[Event]:
+    """Return published and cancelled events that are over, most recent first."""
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(
+                Event.status.in_([EventStatus.published, EventStatus.cancelled]),
+                Event.end_dt <= (now or utc_now()),
+            )
+            .order_by(Event.start_dt.desc(), Event.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def get_public_event(slug: str) -> Event | None:
+    """Return the published or cancelled event with this slug; drafts stay hidden."""
+    return db.session.scalar(
+        select(Event).where(
+            Event.slug == slug,
+            Event.status.in_([EventStatus.published, EventStatus.cancelled]),
+        )
+    )

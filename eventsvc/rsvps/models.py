@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
@@ -55,8 +55,23 @@ class Rsvp(db.Model):
             "is_anonymised OR email IS NOT NULL OR phone IS NOT NULL", name="reachable"
         ),
         # Lookups for "already RSVPed?" (a service rule among non-cancelled RSVPs) and the door.
-        Index("ix_rsvps_event_id_email", "event_id", "email"),
-        Index("ix_rsvps_event_id_phone", "event_id", "phone"),
+        # One live RSVP per email and per phone and event: the same person twice updates it.
+        Index(
+            "uq_rsvps_event_id_email_live",
+            "event_id",
+            "email",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
+        Index(
+            "uq_rsvps_event_id_phone_live",
+            "event_id",
+            "phone",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
         Index("ix_rsvps_event_id_status", "event_id", "status"),
     )
 
@@ -84,6 +99,11 @@ class Rsvp(db.Model):
     consent_contact: Mapped[bool] = mapped_column(default=False)
     #: sha256 hex of the secret in the person's manage link (/rsvp/<token>).
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Random; the link's token is an HMAC of it under the app's secret key, so mail sent later
+    #: (promotion, reminder) can carry the link while the database alone cannot make one.
+    manage_token_salt: Mapped[str] = mapped_column(String(32))
+    #: Random key of the form that created or last updated it: a double-clicked submit repeats it.
+    submission_key: Mapped[str | None] = mapped_column(String(64))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     cancelled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,323 @@
+"""Email that is never lost: queue it with the change that caused it, deliver it later.
+
+A use case calls :func:`render_mail` and :func:`queue_mail` inside its own transaction, so a
+message exists exactly when the RSVP (or other change) was committed, and a rollback queues
+nothing. ``flask eventsvc send-mail`` (cron) then calls :func:`deliver_pending`, which hands each
+due message to the transport chosen by ``SMTP_URL`` (see :mod:`eventsvc.mail.smtp`) and retries
+with exponential back-off while the server is down.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.policy import default as default_policy
+from email.utils import format_datetime, parseaddr
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select, update
+
+from eventsvc.db import utc_now
+from eventsvc.extensions import db
+from eventsvc.mail.models import MailStatus, OutboxMessage
+from eventsvc.mail.smtp import DeliveryError, open_transport
+
+logger = logging.getLogger(__name__)
+
+#: Attempts before a message is given up on (status failed). With the back-off below the last
+#: attempt comes about 20 hours after the first: an SMTP outage overnight loses nothing.
+MAX_ATTEMPTS = 12
+#: Wait after the first failed attempt; doubled after each further one, up to RETRY_CAP.
+FIRST_RETRY = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=6)
+#: How long a run owns a message it has claimed: far longer than one SMTP exchange can take, so
+#: a run that dies mid-send releases the message to a later run instead of keeping it forever.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message; with a content_id it is an inline part (``cid:…`` in HTML)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    content_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the form stored in OutboxMessage.attachments."""
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "data_b64": base64.b64encode(self.data).decode("ascii"),
+            "content_id": self.content_id,
+        }
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> Attachment:
+        """Return the attachment stored as stored."""
+        return cls(
+            filename=stored["filename"],
+            content_type=stored["content_type"],
+            data=base64.b64decode(stored["data_b64"]),
+            content_id=stored.get("content_id"),
+        )
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did."""
+
+    sent: int = 0
+    #: Failed this time, scheduled to be tried again.
+    retried: int = 0
+    #: Given up on this time (refused for good, or MAX_ATTEMPTS reached).
+    failed: int = 0
+    #: The run stopped early because the server could not be reached or refused us.
+    server_down: bool = False
+
+
+def queue_mail(
+    *,
+    to: str,
+    subject: str,
+    body_text: str,
+    body_html: str | None = None,
+    language: str = "en",
+    kind: str,
+    attachments: Sequence[Attachment] = (),
+    rsvp_id: int | None = None,
+    member_id: int | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage:
+    """Add a message to the outbox in the caller's transaction (flush, never commit).
+
+    to is an address, optionally with a display name ("Aidê Souza <aide@example.org>");
+    not_before delays delivery, e.g. for a reminder.
+    """
+    to = to.strip()
+    if "@" not in parseaddr(to)[1] or len(to) > 254 or re.search(r"[\r\n]", to):
+        raise ValueError("queue_mail needs one email address")
+    message = OutboxMessage(
+        kind=kind,
+        to_address=to,
+        subject=_one_line(subject)[:300],
+        body_text=body_text,
+        body_html=body_html,
+        attachments=[a.to_json() for a in attachments] or None,
+        language=language,
+        status=MailStatus.pending,
+        attempts=0,
+        rsvp_id=rsvp_id,
+        member_id=member_id,
+    )
+    if not_before is not None:
+        message.next_attempt_dt = not_before
+    db.session.add(message)
+    db.session.flush()
+    logger.info("mail %s (%s) queued", message.id, kind)
+    return message
+
+
+def render_mail(template: str, *, language: str, **context: Any) -> tuple[str, str, str]:
+    """Return (subject, text, html) of templates/mail/<template>.* in the recipient's language.
+
+    The templates see the site context (org_name, hotline, hotline_tel…) and ``language``,
+    whatever the language of the current request, and work outside a request (CLI, cron).
+    """
+    app = current_app
+    if language not in app.config["LANGUAGES"]:
+        language = app.config["LANGUAGES"][0]
+    with force_locale(language):
+        # What render_template does, without tying domain code to the HTTP layer.
+        values: dict[str, Any] = {**context, "language": language}
+        app.update_template_context(values)
+        subject, text, html = (
+            app.jinja_env.get_template(f"mail/{template}{suffix}").render(values)
+            for suffix in (".subject.txt", ".txt", ".html")
+        )
+    return _one_line(subject), text.strip() + "\n", html
+
+
+def build_email(message: OutboxMessage, *, mail_from: str) -> EmailMessage:
+    """Return the MIME message of an outbox row.
+
+    multipart/alternative of the text and the HTML; attachments with a content_id go with the
+    HTML in a multipart/related part, the others (an .ics…) are attached to a multipart/mixed.
+    Headers are RFC 2047-encoded and bodies UTF-8 (quoted-printable), so any relay accepts it.
+    """
+    email = EmailMessage(policy=SMTP)
+    email["Subject"] = message.subject
+    email["From"] = mail_from
+    email["To"] = message.to_address
+    email["Date"] = format_datetime(message.created_dt)
+    email["Message-ID"] = _message_id(message, mail_from)
+    # RFC 3834: tells vacation responders not to answer an automatic message.
+    email["Auto-Submitted"] = "auto-generated"
+
+    email.set_content(message.body_text, cte="quoted-printable")
+    attachments = stored_attachments(message)
+    if message.body_html is not None:
+        email.add_alternative(message.body_html, subtype="html", cte="quoted-printable")
+        html_part = email.get_payload()[1]
+        for attachment in attachments:
+            if attachment.content_id:
+                maintype, subtype, params = _content_type(attachment.content_type)
+                html_part.add_related(
+                    attachment.data,
+                    maintype=maintype,
+                    subtype=subtype,
+                    cid=f"<{attachment.content_id.strip('<>')}>",
+                    filename=attachment.filename,
+                    disposition="inline",
+                    params=params,
+                )
+    for attachment in attachments:
+        if attachment.content_id and message.body_html is not None:
+            continue
+        maintype, subtype, params = _content_type(attachment.content_type)
+        email.add_attachment(
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=attachment.filename,
+            params=params,
+        )
+    # Last: set_content and the multipart conversions move Content-* headers into the parts.
+    email["Content-Language"] = message.language
+    return email
+
+
+def stored_attachments(message: OutboxMessage) -> list[Attachment]:
+    """Return the attachments stored with a message."""
+    return [Attachment.from_json(a) for a in message.attachments or []]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Return the wait after the attempts-th failed attempt: 1, 2, 4… minutes, at most 6 h."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), RETRY_CAP)
+
+
+def deliver_pending(*, now: datetime | None = None, limit: int = 100) -> DeliveryReport:
+    """Send the due pending messages, oldest first; never raises for a mail server problem.
+
+    Each message is claimed with a conditional UPDATE before it is sent, so two runs that
+    overlap never send the same message. When the server cannot be reached the run records one
+    failed attempt and stops: the other messages wait, untouched, for the next run.
+    """
+    now = now or utc_now()
+    report = DeliveryReport()
+    due = db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == MailStatus.pending, OutboxMessage.next_attempt_dt <= now)
+        .order_by(OutboxMessage.created_dt, OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    db.session.rollback()  # end the read; every message gets its own transactions below
+
+    config = current_app.config
+    transport = open_transport(
+        config["SMTP_URL"],
+        outbox_folder=Path(current_app.instance_path) / "outbox",
+        timeout=float(config.get("SMTP_TIMEOUT", 10)),
+    )
+    with transport:
+        for message_id in due:
+            if not _claim(message_id, now):
+                continue  # another run has it, or it was sent meanwhile
+            message = db.session.get(OutboxMessage, message_id)
+            if message is None:  # deleted (privacy purge) since the claim
+                continue
+            try:
+                email = build_email(message, mail_from=config["MAIL_FROM"])
+                transport.send(email, to=email["To"].addresses[0].addr_spec, name=_name(message))
+            except DeliveryError as e:
+                gave_up = _record_failure(message, str(e), now=now, permanent=e.permanent)
+                report.server_down = e.server_down
+            except Exception as e:  # a message we cannot build: keep it, retry after a fix
+                gave_up = _record_failure(
+                    message, f"cannot build message: {type(e).__name__}", now=now, permanent=False
+                )
+            else:
+                message.mark_sent(now)
+                logger.info("mail %s (%s) sent", message.id, message.kind)
+                gave_up = None
+            # A cron run commits per message, unlike a request: what went out must be recorded
+            # as sent at once, or a crash later in the run would send it again next time.
+            db.session.commit()
+            if gave_up is None:
+                report.sent += 1
+            elif gave_up:
+                report.failed += 1
+            else:
+                report.retried += 1
+            if report.server_down:
+                break
+    return report
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """Take a due message for this run (lease until now + CLAIM_LEASE); False if not ours."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == MailStatus.pending,
+            OutboxMessage.next_attempt_dt <= now,
+        )
+        .values(next_attempt_dt=now + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = result.rowcount == 1
+    db.session.commit()
+    return claimed
+
+
+def _record_failure(message: OutboxMessage, error: str, *, now: datetime, permanent: bool) -> bool:
+    """Record a failed attempt and schedule the next one; return whether it was given up."""
+    attempts = (message.attempts or 0) + 1
+    give_up = permanent or attempts >= MAX_ATTEMPTS
+    message.mark_failed(error, retry_dt=None if give_up else now + retry_delay(attempts))
+    if give_up:
+        logger.warning(
+            "mail %s (%s) failed after %s attempts: %s", message.id, message.kind, attempts, error
+        )
+    else:
+        logger.info(
+            "mail %s (%s) not sent (attempt %s), retry at %s: %s",
+            message.id,
+            message.kind,
+            attempts,
+            message.next_attempt_dt.isoformat(),
+            error,
+        )
+    return give_up
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _content_type(value: str) -> tuple[str, str, dict[str, str]]:
+    header = default_policy.header_factory("Content-Type", value)
+    return header.maintype, header.subtype, dict(header.params)
+
+
+def _message_id(message: OutboxMessage, mail_from: str) -> str:
+    # The same on every retry, so a server that got a message twice can tell.
+    host = parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+    return f"<{message.created_dt:%Y%m%d%H%M%S}.{message.id}.eventsvc@{host}>"
+
+
+def _name(message: OutboxMessage) -> str:
+    kind = re.sub(r"[^A-Za-z0-9_-]", "_", message.kind)
+    return f"{message.created_dt:%Y%m%dT%H%M%SZ}-{message.id}-{kind}"

@@ -1,0 +1,174 @@
+"""The RSVP form and the forms of the attendee's own page."""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+
+import phonenumbers
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from eventsvc.i18n import _l
+from eventsvc.rsvps.services import RsvpData
+
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("es", "Español")]
+
+
+def _party_choices(max_party_size: int) -> list[SelectChoice]:
+    return [SelectChoice(n, str(n)) for n in range(1, max_party_size + 1)]
+
+
+def _no_control_characters(form, field) -> None:
+    if field.data and any(unicodedata.category(c) == "Cc" for c in field.data):
+        raise ValidationError(_l("Remove the special characters from this field."))
+
+
+class PartySizeField(SelectField):
+    """How many people come, the person included; the choices come from the event."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(
+            label,
+            coerce=int,
+            validate_choice=True,
+            **kwargs,
+        )
+
+    def pre_validate(self, form) -> None:
+        """Refuse a size the event does not offer with our own message."""
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError(_l("Choose how many people are coming."))
+
+
+class RsvpForm(FlaskForm):
+    """Name, one way to reach the person, their language and party; nothing more."""
+
+    name = StringField(
+        _l("Your name"),
+        filters=[lambda s: s.strip() if isinstance(s, str) else s],
+        validators=[
+            DataRequired(_l("Enter your name.")),
+            Length(max=120, message=_l("Keep your name under 120 characters.")),
+            _no_control_characters,
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        _l("Email"),
+        filters=[lambda s: s.strip().lower() if isinstance(s, str) else s],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("This email address is too long.")),
+            Email(
+                _l("Enter a valid email address, like name@example.com."),
+                check_deliverability=False,
+            ),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    phone = TelField(
+        _l("Mobile phone"),
+        filters=[lambda s: s.strip() if isinstance(s, str) else s],
+        validators=[Optional(), Length(max=30, message=_l("This phone number is too long."))],
+        render_kw={"autocomplete": "tel"},
+    )
+    language = RadioField(
+        _l("Language for messages"),
+        choices=LANGUAGE_CHOICES,
+        validators=[DataRequired(_l("Choose a language."))],
+    )
+    party_size = PartySizeField(_l("How many people are coming, counting you?"))
+    access_needs = TextAreaField(
+        _l("Accessibility needs (optional)"),
+        validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
+        render_kw={"rows": 3},
+    )
+    interpretation_request = StringField(
+        _l("Interpretation you need (optional)"),
+        validators=[Optional(), Length(max=200, message=_l("Keep this under 200 characters."))],
+    )
+    consent_contact = BooleanField(_l("Send me reminders and updates about this event."))
+    submission_key = HiddenField()
+
+    def __init__(self, *args, max_party_size: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.party_size.choices = _party_choices(max_party_size)
+        if not self.submission_key.data:
+            self.submission_key.data = secrets.token_urlsafe(16)
+
+    def validate_submission_key(self, field) -> None:
+        """Keep only a plausible key (the field is hidden: anything else was tampered with)."""
+        if field.data and (len(field.data) > 64 or not field.data.isascii()):
+            field.data = None
+
+    def validate_phone(self, field) -> None:
+        """Accept US numbers written any usual way, and international ones with +; store E.164."""
+        if not field.data:
+            return
+        try:
+            number = phonenumbers.parse(field.data, "US")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise ValidationError(_l("Enter a valid phone number, like 909-555-0123."))
+        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate(self, extra_validators=None) -> bool:
+        """Require an email or a phone number, and run the field checks."""
+        valid = super().validate(extra_validators)
+        if not self.email.data and not self.phone.data and not self.email.errors:
+            self.email.errors = [
+                *self.email.errors,
+                _l("Give an email or a phone number so we can reach you."),
+            ]
+            valid = False
+        return valid
+
+    def to_data(self) -> RsvpData:
+        """Return the validated answers for the service."""
+        return RsvpData(
+            name=self.name.data,
+            email=self.email.data or None,
+            phone=self.phone.data or None,
+            language=self.language.data,
+            party_size=self.party_size.data,
+            access_needs=(self.access_needs.data or "").strip(),
+            interpretation_request=(self.interpretation_request.data or "").strip(),
+            consent_contact=bool(self.consent_contact.data),
+            submission_key=self.submission_key.data or None,
+        )
+
+
+class PartySizeForm(FlaskForm):
+    """Change how many people come."""
+
+    party_size = PartySizeField(_l("How many people are coming, counting you?"))
+
+    def __init__(self, *args, max_party_size: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.party_size.choices = _party_choices(max_party_size)
+
+
+class CancelForm(FlaskForm):
+    """Cancel the RSVP (a button; the CSRF token is the only field)."""
+
+
+class DeleteDataForm(FlaskForm):
+    """Erase the person's data; they must tick that they understand."""
+
+    confirm = BooleanField(
+        _l("I understand that my RSVP is cancelled and my information is erased for good."),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
+    )

@@ -1,0 +1,554 @@
+"""RSVPs: seats that are never oversold, a waitlist that promotes itself, tickets, the private link.
+
+Every use case that changes seats (a new RSVP, a bigger or smaller party, a cancellation, a
+deletion) first locks the event's row, then reads the seat counts and writes, all in the
+caller's transaction. Two requests for the same event therefore take turns, on PostgreSQL
+(``SELECT … FOR UPDATE``) and on SQLite (the first write takes the database's write lock), and
+the count they read is the count they write against.
+
+The waitlist is strict first come, first served: freed seats go to the party at its head, and
+when that party does not fit yet, nobody behind it jumps the queue. A new RSVP joins the back
+of the waitlist whenever anyone is waiting, even if a few seats are free.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import case, delete, func, or_, select, tuple_, update
+
+from eventsvc.core.services import record_audit
+from eventsvc.db import utc_now
+from eventsvc.errors import DomainError
+from eventsvc.events.ical import build_calendar
+from eventsvc.events.models import Event, EventStatus
+from eventsvc.extensions import db
+from eventsvc.i18n import _
+from eventsvc.mail.models import OutboxMessage
+from eventsvc.mail.services import Attachment, queue_mail, render_mail
+from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket, TicketStatus
+from eventsvc.rsvps.qr import decode_ticket, encode_ticket, new_seed, qr_png, signing_key
+
+logger = logging.getLogger(__name__)
+
+#: Reminders go out for events starting within this window (cron runs hourly).
+REMINDER_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class RsvpData:
+    """What a person gives when they RSVP; already validated and normalised by the form."""
+
+    name: str
+    email: str | None
+    phone: str | None
+    language: str
+    party_size: int
+    access_needs: str = ""
+    interpretation_request: str = ""
+    consent_contact: bool = False
+    submission_key: str | None = None
+
+
+@dataclass(frozen=True)
+class RsvpOutcome:
+    """The RSVP a submission ended in, its private link token, and what happened."""
+
+    rsvp: Rsvp
+    token: str
+    is_new: bool
+    #: The same form was submitted again (a double click): nothing changed, nothing was sent.
+    is_repeat: bool = False
+
+
+@dataclass(frozen=True)
+class SeatSummary:
+    """The seat situation of an event."""
+
+    capacity: int
+    taken: int
+    waiting: int
+
+    @property
+    def left(self) -> int:
+        """Return how many seats a new RSVP could still get."""
+        return 0 if self.waiting else max(self.capacity - self.taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        """Return whether a new RSVP would go to the waitlist."""
+        return self.left == 0
+
+
+# --- the private link -------------------------------------------------------------------------
+
+
+def manage_token(rsvp: Rsvp) -> str:
+    """Return the token of the RSVP's private link (an HMAC of its salt under the secret key)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, b"rsvp-manage:" + rsvp.manage_token_salt.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
+
+
+def token_hash(token: str) -> str:
+    """Return what the database stores of a link token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_rsvp_by_token(token: str) -> Rsvp | None:
+    """Return the RSVP whose private link carries token, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Rsvp).where(Rsvp.manage_token_hash == token_hash(token)))
+
+
+def manage_url(rsvp: Rsvp) -> str:
+    """Return the absolute URL of the RSVP's private page."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/rsvp/{manage_token(rsvp)}"
+
+
+# --- seats ------------------------------------------------------------------------------------
+
+
+def _lock_event(event: Event) -> Event:
+    """Lock the event's row for the rest of the transaction and reload it."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks: the first write of a transaction takes the database's write
+        # lock, which every other writer waits for (busy timeout). This write changes nothing.
+        db.session.execute(
+            update(Event).where(Event.id == event.id).values(updated_dt=Event.updated_dt)
+        )
+        query = select(Event).where(Event.id == event.id)
+    else:
+        query = select(Event).where(Event.id == event.id).with_for_update()
+    return db.session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def _seat_counts(event_id: int) -> tuple[int, int]:
+    """Return the confirmed seats and the waiting parties of an event, in one query."""
+    confirmed = Rsvp.status == RsvpStatus.confirmed
+    waiting = Rsvp.status == RsvpStatus.waitlisted
+    taken, parties = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((confirmed, Rsvp.party_size), else_=0)), 0),
+            func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
+        ).where(Rsvp.event_id == event_id)
+    ).one()
+    return int(taken), int(parties)
+
+
+def seat_summary(event: Event) -> SeatSummary:
+    """Return the seat situation of one event."""
+    taken, waiting = _seat_counts(event.id)
+    return SeatSummary(capacity=event.capacity, taken=taken, waiting=waiting)
+
+
+def seat_summaries(events: list[Event]) -> dict[int, SeatSummary]:
+    """Return the seat situation of several events with one query."""
+    if not events:
+        return {}
+    confirmed = Rsvp.status == RsvpStatus.confirmed
+    waiting = Rsvp.status == RsvpStatus.waitlisted
+    rows = db.session.execute(
+        select(
+            Rsvp.event_id,
+            func.sum(case((confirmed, Rsvp.party_size), else_=0)),
+            func.sum(case((waiting, 1), else_=0)),
+        )
+        .where(Rsvp.event_id.in_([e.id for e in events]))
+        .group_by(Rsvp.event_id)
+    ).all()
+    counts = {event_id: (int(taken or 0), int(parties or 0)) for event_id, taken, parties in rows}
+    return {e.id: SeatSummary(e.capacity, *counts.get(e.id, (0, 0))) for e in events}
+
+
+def waitlist_position(rsvp: Rsvp) -> int | None:
+    """Return the party's place on the waitlist (1 is next), or None when it is not waiting."""
+    if not rsvp.is_waitlisted:
+        return None
+    ahead = db.session.scalar(
+        select(func.count())
+        .select_from(Rsvp)
+        .where(
+            Rsvp.event_id == rsvp.event_id,
+            Rsvp.status == RsvpStatus.waitlisted,
+            tuple_(Rsvp.waitlisted_dt, Rsvp.id) < tuple_(rsvp.waitlisted_dt, rsvp.id),
+        )
+    )
+    return ahead + 1
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def check_rsvp_open(event: Event, now: datetime) -> None:
+    """Raise a coded DomainError when the event does not take RSVPs at now."""
+    if event.status == EventStatus.draft:
+        raise DomainError("not_published", _("This event is not open for RSVPs."))
+    if event.is_cancelled:
+        raise DomainError("event_cancelled", _("This event has been cancelled."))
+    if event.rsvp_opens_dt is not None and now < event.rsvp_opens_dt:
+        raise DomainError("not_open_yet", _("RSVPs for this event are not open yet."))
+    if not event.rsvp_is_open(now):
+        raise DomainError("closed", _("RSVPs for this event are closed."))
+
+
+def _check_party_size(event: Event, party_size: int) -> None:
+    if not 1 <= party_size <= event.max_party_size:
+        raise DomainError(
+            "party_too_large",
+            _("A party can have from 1 to %(n)d people.", n=event.max_party_size),
+        )
+
+
+def _live_rsvp_for(event_id: int, email: str | None, phone: str | None) -> Rsvp | None:
+    """Return the person's live RSVP for the event, matched by email first, then by phone."""
+    contacts = []
+    if email:
+        contacts.append(Rsvp.email == email)
+    if phone:
+        contacts.append(Rsvp.phone == phone)
+    if not contacts:
+        return None
+    matches = db.session.scalars(
+        select(Rsvp).where(
+            Rsvp.event_id == event_id, Rsvp.status != RsvpStatus.cancelled, or_(*contacts)
+        )
+    ).all()
+    by_email = [r for r in matches if email and r.email == email]
+    return (by_email or matches or [None])[0]
+
+
+# --- tickets ----------------------------------------------------------------------------------
+
+
+def _issue_tickets(rsvp: Rsvp, count: int) -> None:
+    """Give the party `count` more active tickets, numbered after the ones it has."""
+    next_position = max((t.position for t in rsvp.tickets), default=0) + 1
+    for position in range(next_position, next_position + count):
+        rsvp.tickets.append(Ticket(event=rsvp.event, position=position, secret=new_seed().hex()))
+
+
+def _void_tickets(rsvp: Rsvp, count: int) -> None:
+    """Void `count` of the party's active tickets, those not yet checked in and last first."""
+    active = [t for t in rsvp.tickets if t.is_active]
+    removable = sorted((t for t in active if not t.is_checked_in), key=lambda t: -t.position)
+    if len(removable) < count:
+        raise DomainError(
+            "already_checked_in",
+            _("Some of your party have already checked in; the party cannot be that small."),
+        )
+    for ticket in removable[:count]:
+        ticket.void()
+    # Voided tickets keep their position, so new ones must never reuse it.
+    db.session.flush()
+
+
+def active_tickets(rsvp: Rsvp) -> list[Ticket]:
+    """Return the tickets that admit the party, in order."""
+    return [t for t in rsvp.tickets if t.status == TicketStatus.active]
+
+
+def ticket_code(ticket: Ticket) -> str:
+    """Return the signed code printed in the ticket's QR."""
+    return encode_ticket(
+        event_id=ticket.event_id,
+        ticket_id=ticket.id,
+        seed=bytes.fromhex(ticket.secret),
+        private_key=signing_key(current_app.config),
+    )
+
+
+def resolve_ticket(code: str) -> Ticket:
+    """Return the active ticket a scanned code stands for, or raise why it is refused.
+
+    Codes: "invalid" (not a code we signed), "unknown" (no such ticket), "replaced" (the ticket
+    was re-issued and this is an old code), "void" (cancelled).
+    """
+    claim = decode_ticket(code, signing_key(current_app.config).public_key())
+    ticket = db.session.get(Ticket, claim.ticket_id)
+    if ticket is None or ticket.event_id != claim.event_id:
+        raise DomainError("unknown", _("This ticket is not known."))
+    if not hmac.compare_digest(ticket.secret, claim.seed.hex()):
+        raise DomainError("replaced", _("This ticket was replaced by a newer one."))
+    if not ticket.is_active:
+        raise DomainError("void", _("This ticket was cancelled."))
+    return ticket
+
+
+# --- use cases --------------------------------------------------------------------------------
+
+
+def submit_rsvp(event: Event, data: RsvpData, *, now: datetime | None = None) -> RsvpOutcome:
+    """RSVP for a party, or update the person's live RSVP; mail the result."""
+    event = _lock_event(event)
+    # Read the clock under the lock: the waitlist's order is the order RSVPs got the lock in.
+    now = now or utc_now()
+    check_rsvp_open(event, now)
+    _check_party_size(event, data.party_size)
+    existing = _live_rsvp_for(event.id, data.email, data.phone)
+    if existing is not None:
+        if data.submission_key and existing.submission_key == data.submission_key:
+            return RsvpOutcome(existing, manage_token(existing), is_new=False, is_repeat=True)
+        _apply_details(existing, data)
+        _resize(existing, data.party_size, now)
+        queue_rsvp_mail(existing, "updated")
+        logger.info("RSVP %s updated by its owner", existing.id)
+        return RsvpOutcome(existing, manage_token(existing), is_new=False)
+
+    taken, waiting = _seat_counts(event.id)
+    rsvp = Rsvp(event=event, manage_token_salt=secrets.token_hex(16), party_size=data.party_size)
+    _apply_details(rsvp, data)
+    token = manage_token(rsvp)
+    rsvp.manage_token_hash = token_hash(token)
+    if waiting == 0 and taken + data.party_size <= event.capacity:
+        rsvp.confirm()
+        _issue_tickets(rsvp, data.party_size)
+    else:
+        rsvp.waitlist(now)
+    db.session.add(rsvp)
+    db.session.flush()
+    queue_rsvp_mail(rsvp, "confirmed" if rsvp.is_confirmed else "waitlisted")
+    logger.info(
+        "RSVP %s %s for event %s (party of %d)", rsvp.id, rsvp.status, event.id, rsvp.party_size
+    )
+    return RsvpOutcome(rsvp, token, is_new=True)
+
+
+def _apply_details(rsvp: Rsvp, data: RsvpData) -> None:
+    rsvp.name = data.name
+    rsvp.email = data.email
+    rsvp.phone = data.phone
+    rsvp.language = data.language
+    rsvp.access_needs = data.access_needs
+    rsvp.interpretation_request = data.interpretation_request
+    rsvp.consent_contact = data.consent_contact
+    rsvp.submission_key = data.submission_key
+
+
+def _resize(rsvp: Rsvp, party_size: int, now: datetime) -> None:
+    """Change the party's size under the event lock; promote the waitlist when seats free up."""
+    event = rsvp.event
+    _check_party_size(event, party_size)
+    change = party_size - rsvp.party_size
+    if change == 0 or rsvp.is_cancelled:
+        return
+    if rsvp.is_waitlisted:
+        rsvp.party_size = party_size
+        db.session.flush()
+        _promote_waitlist(event, now)
+        return
+    if change > 0:
+        taken, waiting = _seat_counts(event.id)
+        free = 0 if waiting else event.capacity - taken
+        if change > free:
+            raise DomainError(
+                "no_seats",
+                _("Only %(n)d more seats are available right now.", n=max(free, 0)),
+            )
+        rsvp.party_size = party_size
+        _issue_tickets(rsvp, change)
+        db.session.flush()
+        return
+    _void_tickets(rsvp, -change)
+    rsvp.party_size = party_size
+    db.session.flush()
+    _promote_waitlist(event, now)
+
+
+def _promote_waitlist(event: Event, now: datetime) -> list[Rsvp]:
+    """Give freed seats to the waitlist in order; stop at the first party that does not fit."""
+    taken, waiting = _seat_counts(event.id)
+    free = event.capacity - taken
+    if not waiting or free <= 0:
+        return []
+    queue = db.session.scalars(
+        select(Rsvp)
+        .where(Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.waitlisted)
+        .order_by(Rsvp.waitlisted_dt, Rsvp.id)
+        .limit(free)  # every party has at least one person
+    ).all()
+    promoted = []
+    for rsvp in queue:
+        if rsvp.party_size > free:
+            break
+        rsvp.confirm()
+        _issue_tickets(rsvp, rsvp.party_size)
+        free -= rsvp.party_size
+        promoted.append(rsvp)
+    db.session.flush()
+    for rsvp in promoted:
+        queue_rsvp_mail(rsvp, "promoted")
+        logger.info("RSVP %s promoted from the waitlist of event %s", rsvp.id, event.id)
+    return promoted
+
+
+def change_party_size(rsvp: Rsvp, party_size: int, *, now: datetime | None = None) -> Rsvp:
+    """Let the person change how many come; freed seats go to the waitlist."""
+    now = now or utc_now()
+    _lock_event(rsvp.event)
+    _require_live(rsvp)
+    if rsvp.event.has_ended(now) or rsvp.event.is_cancelled:
+        raise DomainError("closed", _("This event can no longer be changed."))
+    before = rsvp.party_size
+    _resize(rsvp, party_size, now)
+    if party_size != before:
+        queue_rsvp_mail(rsvp, "updated")
+        logger.info("RSVP %s party size %d -> %d", rsvp.id, before, party_size)
+    return rsvp
+
+
+def cancel_rsvp(rsvp: Rsvp, *, now: datetime | None = None, notify: bool = True) -> Rsvp:
+    """Cancel the RSVP, void its tickets and give its seats to the waitlist."""
+    now = now or utc_now()
+    event = _lock_event(rsvp.event)
+    db.session.refresh(rsvp)
+    if rsvp.is_cancelled:
+        return rsvp
+    rsvp.cancel(now)
+    db.session.flush()
+    if notify:
+        queue_rsvp_mail(rsvp, "cancelled")
+    _promote_waitlist(event, now)
+    logger.info("RSVP %s cancelled", rsvp.id)
+    return rsvp
+
+
+def delete_personal_data(rsvp: Rsvp, *, now: datetime | None = None) -> Rsvp:
+    """Erase the person's data at once, keeping only an anonymous count; free their seats."""
+    now = now or utc_now()
+    cancel_rsvp(rsvp, now=now, notify=False)
+    rsvp.anonymise(now)
+    rsvp.submission_key = None
+    # Their messages hold their address and name: sent or not, they go too.
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.rsvp_id == rsvp.id))
+    record_audit(
+        "rsvp.delete",
+        actor_label="attendee",
+        object_type="rsvp",
+        object_id=rsvp.id,
+        details={"event_id": rsvp.event_id, "party_size": rsvp.party_size},
+    )
+    db.session.flush()
+    logger.info("RSVP %s personal data deleted by its owner", rsvp.id)
+    return rsvp
+
+
+def update_capacity(event: Event, capacity: int, *, now: datetime | None = None) -> Event:
+    """Change how many seats the event has; more seats go to the waitlist at once."""
+    now = now or utc_now()
+    event = _lock_event(event)
+    taken, _waiting = _seat_counts(event.id)
+    if capacity < max(taken, 1):
+        raise DomainError(
+            "below_confirmed",
+            _("Capacity cannot be below the %(n)d seats already confirmed.", n=taken),
+        )
+    event.capacity = capacity
+    db.session.flush()
+    _promote_waitlist(event, now)
+    logger.info("Event %s capacity set to %d", event.id, capacity)
+    return event
+
+
+def _require_live(rsvp: Rsvp) -> None:
+    if rsvp.is_anonymised:
+        raise DomainError("deleted", _("This RSVP's data was deleted."))
+    if rsvp.is_cancelled:
+        raise DomainError("rsvp_cancelled", _("This RSVP was cancelled."))
+
+
+def queue_reminders(*, now: datetime | None = None) -> int:
+    """Queue one reminder per confirmed RSVP that asked for them, a day ahead; never twice."""
+    now = now or utc_now()
+    events = db.session.scalars(
+        select(Event).where(
+            Event.status == EventStatus.published,
+            Event.start_dt > now,
+            Event.start_dt <= now + REMINDER_WINDOW,
+        )
+    ).all()
+    queued = 0
+    for event in events:
+        _lock_event(event)  # two cron runs at once take turns, so the check below holds
+        already = select(OutboxMessage.id).where(
+            OutboxMessage.rsvp_id == Rsvp.id, OutboxMessage.kind == "rsvp_reminder"
+        )
+        due = db.session.scalars(
+            select(Rsvp).where(
+                Rsvp.event_id == event.id,
+                Rsvp.status == RsvpStatus.confirmed,
+                Rsvp.email.is_not(None),
+                Rsvp.consent_contact.is_(True),
+                # Someone who RSVPed within the last day just got their confirmation.
+                Rsvp.created_dt <= event.start_dt - REMINDER_WINDOW,
+                ~already.exists(),
+            )
+        ).all()
+        for rsvp in due:
+            queue_rsvp_mail(rsvp, "reminder")
+        queued += len(due)
+    logger.info("Queued %d reminders", queued)
+    return queued
+
+
+# --- mail -------------------------------------------------------------------------------------
+
+
+def queue_rsvp_mail(rsvp: Rsvp, kind: str) -> OutboxMessage | None:
+    """Queue the message of kind (confirmed, waitlisted, promoted, updated, cancelled, reminder).
+
+    People who gave only a phone number get no email; their page shows everything.
+    """
+    if not rsvp.email:
+        return None
+    event = rsvp.event
+    tickets = active_tickets(rsvp) if kind != "cancelled" else []
+    attachments = [
+        Attachment(
+            filename=f"ticket-{ticket.position}.png",
+            content_type="image/png",
+            data=qr_png(ticket_code(ticket)),
+            content_id=f"ticket-{ticket.id}",
+        )
+        for ticket in tickets
+    ]
+    if kind in {"confirmed", "promoted", "updated", "reminder"} and rsvp.is_confirmed:
+        attachments.append(
+            Attachment(
+                filename="event.ics",
+                content_type="text/calendar; method=PUBLISH",
+                data=build_calendar(
+                    [event],
+                    base_url=current_app.config["BASE_URL"],
+                    language=rsvp.language,
+                    method="PUBLISH",
+                ),
+            )
+        )
+    subject, text, html = render_mail(
+        f"rsvp_{kind}",
+        language=rsvp.language,
+        rsvp=rsvp,
+        event=event,
+        tickets=tickets,
+        manage_url=manage_url(rsvp),
+        position=waitlist_position(rsvp),
+    )
+    return queue_mail(
+        to=rsvp.email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        language=rsvp.language,
+        kind=f"rsvp_{kind}",
+        attachments=attachments,
+        rsvp_id=rsvp.id,
+    )
