@@ -79,3 +79,17 @@ def send_mail_command(limit: int):
         raise click.ClickException(
             f"{report.failed} message(s) given up on; see the outbox in the back office."
         )
+
+
+@eventsvc_cli.command("send-reminders")
+@with_appcontext
+def send_reminders_command():
+    """Queue a reminder for everyone who asked for one, a day before their event (hourly cron).
+
+    Each RSVP gets at most one reminder, however often this runs; send-mail delivers them.
+    """
+    from eventsvc.rsvps.services import queue_reminders
+
+    queued = queue_reminders()
+    db.session.commit()
+    click.echo(f"queued {queued} reminder(s)")

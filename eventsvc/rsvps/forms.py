@@ -35,6 +35,12 @@ def _no_control_characters(form, field) -> None:
         raise ValidationError(_l("Remove the special characters from this field."))
 
 
+def _no_markup(form, field) -> None:
+    # No name has angle brackets; refusing them beats storing markup, however inert.
+    if field.data and ("<" in field.data or ">" in field.data):
+        raise ValidationError(_l("A name cannot contain < or >."))
+
+
 class PartySizeField(SelectField):
     """How many people come, the person included; the choices come from the event."""
 
@@ -62,6 +68,7 @@ class RsvpForm(FlaskForm):
             DataRequired(_l("Enter your name.")),
             Length(max=120, message=_l("Keep your name under 120 characters.")),
             _no_control_characters,
+            _no_markup,
         ],
         render_kw={"autocomplete": "name"},
     )
@@ -109,9 +116,9 @@ class RsvpForm(FlaskForm):
             self.submission_key.data = secrets.token_urlsafe(16)
 
     def validate_submission_key(self, field) -> None:
-        """Keep only a plausible key (the field is hidden: anything else was tampered with)."""
+        """Refuse a key this form never makes (the field is hidden: it was tampered with)."""
         if field.data and (len(field.data) > 64 or not field.data.isascii()):
-            field.data = None
+            raise ValidationError(_l("This form was changed. Reload the page and try again."))
 
     def validate_phone(self, field) -> None:
         """Accept US numbers written any usual way, and international ones with +; store E.164."""
