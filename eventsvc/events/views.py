@@ -52,14 +52,13 @@ def event(slug: str):
             field = form.party_size if e.code in {"party_too_large", "no_seats"} else None
             (field.errors if field else form.form_errors).append(e.message)
         else:
-            db.session.commit()
-            rsvp = outcome.rsvp
-            if outcome.is_new and rsvp.is_confirmed:
+            if outcome.is_new and outcome.rsvp.is_confirmed:
                 flash(_("You're in! Your ticket is below."), "success")
             elif outcome.is_new:
                 flash(_("The event is full, so you're on the waitlist."), "info")
             elif not outcome.is_repeat:
                 flash(_("You had already RSVPed: we updated your RSVP."), "info")
+            db.session.commit()
             return redirect(url_for("rsvps.manage", token=outcome.token), code=303)
     elif closed is not None and form.is_submitted():
         form.form_errors.append(closed)

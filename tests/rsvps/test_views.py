@@ -213,3 +213,34 @@ def test_change_cancel_and_delete_from_the_attendee_page(app, client, slug):
 def test_rsvp_form_requires_csrf_in_production(make_app, slug):
     response = make_app().test_client().post(f"/events/{slug}", data=form())
     assert response.status_code == 400
+
+
+def test_an_rsvp_costs_the_same_few_statements_however_many_came_before(app, client, slug):
+    from sqlalchemy import event as sa_event
+
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        per_rsvp = []
+        for n in range(12):
+            statements.clear()
+            response = client.post(f"/events/{slug}", data=form(email=f"p{n}@example.org"))
+            assert response.status_code == 303
+            per_rsvp.append(len(statements))
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    # Confirmed (the first 10 seats) and waitlisted RSVPs: each a small, fixed number.
+    assert max(per_rsvp) <= 10
+    assert len(set(per_rsvp[1:10])) == 1 and len(set(per_rsvp[10:])) == 1
+
+
+def test_event_pages_show_times_in_the_visitors_language(client, slug):
+    for path in (f"/events/{slug}", "/events/"):
+        page = client.get(path, headers={"Accept-Language": "es"}).get_data(as_text=True)
+        assert re.search(r"\d:\d\d\W+[ap]\.\s?m\.", page), path  # "6:00 p.m.", not "6:00 PM"
