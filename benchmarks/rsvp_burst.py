@@ -49,6 +49,8 @@ CSRF_INPUT = re.compile(r"<input[^>]*\bname=\"csrf_token\"[^>]*>")
 INPUT_VALUE = re.compile(r"\bvalue=\"([^\"]*)\"")
 RATE_LIMIT = "1000000 per minute"
 SLUG = "bench-burst"
+#: Temporary folders this process made; removed at exit, however it exits.
+TMPDIRS: list[Path] = []
 
 
 class HardTimeout(Exception):
@@ -105,6 +107,7 @@ def reset_postgres(url: str) -> None:
 def prepare(kind: str, pg_url: str, capacity: int) -> Target:
     """Create a fresh, migrated database with one published event of the given capacity."""
     tmpdir = Path(tempfile.mkdtemp(prefix="rsvp-burst-"))
+    TMPDIRS.append(tmpdir)
     instance = tmpdir / "instance"
     instance.mkdir()
     if kind == "sqlite":
@@ -595,6 +598,23 @@ def run_once(args, pg_url: str, index: int) -> tuple[Result, list[str], Target]:
     return result, problems, target
 
 
+def code_version() -> str:
+    """Return the commit the code under test is at, and whether the tree has local changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head}{' (modified)' if dirty else ''}" or "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
@@ -631,6 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         raise HardTimeout(f"a run took longer than {args.timeout} s")
 
     signal.signal(signal.SIGALRM, on_alarm)
+    print(f"code {code_version()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print(
         f"database {args.database}, workers {args.workers}, concurrency {args.concurrency}, "
         f"requests {args.requests}, capacity {args.capacity}, repeat {args.repeat}"
@@ -667,8 +688,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         signal.alarm(0)
-        if target is not None:
-            shutil.rmtree(target.tmpdir, ignore_errors=True)
+        for tmpdir in TMPDIRS:
+            shutil.rmtree(tmpdir, ignore_errors=True)
     if results:
         rates = [r.rate for r in results]
         p50s = [r.pct(50) for r in results if r.latencies]

@@ -50,6 +50,8 @@ def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per area."""
     from eventsvc.admin.views import bp as admin_bp
     from eventsvc.auth.views import bp as auth_bp
+    from eventsvc.checkin.views import api as api_bp
+    from eventsvc.checkin.views import bp as checkin_bp
     from eventsvc.core.views import bp as core_bp
     from eventsvc.events.views import bp as events_bp
     from eventsvc.rsvps.views import bp as rsvps_bp
@@ -57,6 +59,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(rsvps_bp)
+    app.register_blueprint(checkin_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
 

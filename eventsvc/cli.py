@@ -93,3 +93,31 @@ def send_reminders_command():
     queued = queue_reminders()
     db.session.commit()
     click.echo(f"queued {queued} reminder(s)")
+
+
+@eventsvc_cli.command("door-pass")
+@click.argument("event")
+@click.argument("label")
+@with_appcontext
+def door_pass_command(event: str, label: str):
+    """Create a door link for EVENT (its slug or id) named LABEL, e.g. "Main entrance"."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from eventsvc.checkin.services import create_door_pass, door_pass_token
+    from eventsvc.events.models import Event
+
+    query = select(Event).where(Event.id == int(event) if event.isdigit() else Event.slug == event)
+    found = db.session.scalar(query)
+    if found is None:
+        raise click.ClickException(f"No event {event!r}.")
+    try:
+        door_pass = create_door_pass(found, label)
+    except DomainError as e:
+        db.session.rollback()
+        raise click.ClickException(e.message) from e
+    db.session.commit()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    until = f"{door_pass.expires_dt:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"Door link for {door_pass.label!r} (valid until {until}):")
+    click.echo(f"{base}/door/{door_pass_token(door_pass)}")

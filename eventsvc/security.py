@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from urllib.parse import urlsplit
 
 
@@ -15,3 +18,18 @@ def safe_next_url(target: str | None) -> str | None:
     if "\\" in target:
         return None
     return target
+
+
+def link_token(secret_key: str, purpose: str, salt: str) -> str:
+    """Return the token of a private link: an HMAC of purpose and a random salt.
+
+    The server can make the same link again (for a later email, or to show it to an organiser),
+    while a copy of the database, which holds only the salt and the token's hash, cannot.
+    """
+    digest = hmac.new(secret_key.encode(), f"{purpose}:{salt}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
+
+
+def token_hash(token: str) -> str:
+    """Return what the database stores of a link token."""
+    return hashlib.sha256(token.encode()).hexdigest()

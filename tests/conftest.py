@@ -201,3 +201,35 @@ def make_event(app):
             return event.id
 
     return factory
+
+
+@pytest.fixture
+def served(app, app_config):
+    """Serve a second app on the test database from threads, as a web server would; yield its URL.
+
+    CSRF is off and the RSVP rate limit is high: the callers are load tests.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from tests.served import THREADS
+
+    engine = {"pool_pre_ping": True}
+    if TEST_DATABASE_URL.startswith("postgresql"):
+        engine.update(pool_size=THREADS + 4, max_overflow=4)
+    server_app = create_app(
+        {
+            **app_config,
+            "WTF_CSRF_ENABLED": False,
+            "RSVP_RATE_LIMIT": "1000000 per minute",
+            "SQLALCHEMY_ENGINE_OPTIONS": engine,
+        }
+    )
+    server = make_server("127.0.0.1", 0, server_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    dispose(server_app)

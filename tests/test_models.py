@@ -206,7 +206,11 @@ def test_deleting_an_rsvp_deletes_its_tickets(make_rsvp):
 def test_ticket_check_in_and_undo(make_rsvp):
     rsvp = make_rsvp()
     door = DoorPass(
-        event=rsvp.event, label="Main entrance", token_hash="d" * 64, expires_dt=NOW + timedelta(1)
+        event=rsvp.event,
+        label="Main entrance",
+        token_hash="d" * 64,
+        token_salt="s" * 32,
+        expires_dt=NOW + timedelta(1),
     )
     ticket = rsvp.tickets[0]
     ticket.check_in(NOW, door=door)

@@ -2,26 +2,113 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from sqlalchemy import select
 
 from eventsvc.auth.models import Role
-from eventsvc.extensions import login_manager
+from eventsvc.checkin.forms import DoorPassForm
+from eventsvc.checkin.models import DoorPass
+from eventsvc.checkin.services import create_door_pass, door_pass_token, revoke_door_pass
+from eventsvc.errors import DomainError
+from eventsvc.events.models import Event
+from eventsvc.extensions import db, login_manager
+from eventsvc.i18n import _
+from eventsvc.rsvps.qr import qr_svg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: What each page needs; every other back-office page needs an organiser.
+REQUIRED_ROLE = {"admin.dashboard": Role.volunteer}
 
 
 @bp.before_request
 def require_staff():
-    """Let only logged-in, active staff in; volunteers only see their door (later issues)."""
+    """Let in logged-in, active staff with the role the page needs."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not current_user.has_role(Role.volunteer):
+    if not current_user.has_role(REQUIRED_ROLE.get(request.endpoint, Role.organiser)):
         abort(403)
     return None
 
 
+@bp.after_request
+def private(response):
+    """Keep back-office pages out of shared caches."""
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
 @bp.get("/")
 def dashboard():
-    """Show the back office's start page."""
-    return render_template("admin/dashboard.html")
+    """Show the back office's start page: the events, and the door for volunteers."""
+    events = db.session.scalars(select(Event).order_by(Event.start_dt.desc())).all()
+    return render_template("admin/dashboard.html", events=events, organiser_role=Role.organiser)
+
+
+def _event(event_id: int) -> Event:
+    return db.session.get(Event, event_id) or abort(404)
+
+
+def _door_pass(event: Event, door_id: int) -> DoorPass:
+    door_pass = db.session.get(DoorPass, door_id)
+    if door_pass is None or door_pass.event_id != event.id:
+        abort(404)
+    return door_pass
+
+
+def _door_url(door_pass: DoorPass) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/door/{door_pass_token(door_pass)}"
+
+
+@bp.route("/events/<int:event_id>/doors", methods=["GET", "POST"])
+def doors(event_id: int):
+    """List an event's door links and make new ones."""
+    event = _event(event_id)
+    form = DoorPassForm()
+    if form.validate_on_submit():
+        try:
+            create_door_pass(event, form.label.data, actor=current_user)
+        except DomainError as e:
+            db.session.rollback()
+            form.label.errors.append(e.message)
+        else:
+            db.session.commit()
+            flash(_("Door link created."), "success")
+            return redirect(url_for("admin.doors", event_id=event.id), code=303)
+    passes = sorted(event.door_passes, key=lambda d: d.created_dt, reverse=True)
+    return (
+        render_template(
+            "admin/doors.html",
+            event=event,
+            form=form,
+            passes=[(d, _door_url(d)) for d in passes],
+        ),
+        400 if form.is_submitted() else 200,
+    )
+
+
+@bp.post("/events/<int:event_id>/doors/<int:door_id>/revoke")
+def revoke_door(event_id: int, door_id: int):
+    """Switch a door link off at once."""
+    revoke_door_pass(_door_pass(_event(event_id), door_id))  # CSRF is checked for every POST
+    db.session.commit()
+    flash(_("Door link switched off."), "success")
+    return redirect(url_for("admin.doors", event_id=event_id), code=303)
+
+
+@bp.get("/events/<int:event_id>/doors/<int:door_id>/qr.svg")
+def door_qr(event_id: int, door_id: int):
+    """Return the QR code of a door link, for a volunteer to scan."""
+    door_pass = _door_pass(_event(event_id), door_id)
+    body = qr_svg(_door_url(door_pass), title=_("Door link: %(label)s", label=door_pass.label))
+    return current_app.response_class(body, mimetype="image/svg+xml")

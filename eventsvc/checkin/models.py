@@ -28,6 +28,9 @@ class DoorPass(db.Model):
     label: Mapped[str] = mapped_column(String(80))
     #: sha256 hex of the secret in the door link (/door/<token>).
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Random; the link's token is an HMAC of it under the app's secret key, so organisers can
+    #: show the link and its QR again while the database alone cannot make one.
+    token_salt: Mapped[str] = mapped_column(String(32))
     expires_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -128,6 +128,70 @@ def queue_mail(
     return message
 
 
+@dataclass(frozen=True)
+class RenderedMail:
+    """The content of a message made when it is sent."""
+
+    subject: str
+    body_text: str
+    body_html: str | None = None
+    attachments: Sequence[Attachment] = ()
+
+
+#: Makers of content for messages queued without one, by kind prefix (e.g. "rsvp_"): they
+#: return the content, or None when the message no longer has a reason to go out.
+_RENDERERS: dict[str, Callable[[OutboxMessage], RenderedMail | None]] = {}
+
+
+def register_renderer(
+    kind_prefix: str, render: Callable[[OutboxMessage], RenderedMail | None]
+) -> None:
+    """Let a domain make the content of its deferred messages (see :func:`queue_deferred`)."""
+    _RENDERERS[kind_prefix] = render
+
+
+def queue_deferred(
+    *,
+    to: str,
+    kind: str,
+    language: str = "en",
+    rsvp_id: int | None = None,
+    member_id: int | None = None,
+) -> OutboxMessage:
+    """Queue a message whose content is made when it is sent, not in the request.
+
+    The row is written in the caller's transaction like any other, so it exists exactly when
+    the change that caused it does; building QR images and calendars later keeps requests fast
+    and lets the message show the state of things when it leaves.
+    """
+    return queue_mail(
+        to=to,
+        subject="",
+        body_text="",
+        language=language,
+        kind=kind,
+        rsvp_id=rsvp_id,
+        member_id=member_id,
+    )
+
+
+def _render_deferred(message: OutboxMessage) -> bool:
+    """Fill in a deferred message's content; return False when it has nothing to say any more."""
+    render = next(
+        (fn for prefix, fn in _RENDERERS.items() if message.kind.startswith(prefix)), None
+    )
+    if render is None:
+        raise LookupError(f"no renderer for mail kind {message.kind!r}")
+    rendered = render(message)
+    if rendered is None:
+        return False
+    message.subject = _one_line(rendered.subject)[:300]
+    message.body_text = rendered.body_text
+    message.body_html = rendered.body_html
+    message.attachments = [a.to_json() for a in rendered.attachments] or None
+    return True
+
+
 def render_mail(template: str, *, language: str, **context: Any) -> tuple[str, str, str]:
     """Return (subject, text, html) of templates/mail/<template>.* in the recipient's language.
 
@@ -238,6 +302,12 @@ def deliver_pending(*, now: datetime | None = None, limit: int = 100) -> Deliver
             if message is None:  # deleted (privacy purge) since the claim
                 continue
             try:
+                if not message.body_text and not _render_deferred(message):
+                    # Overtaken by events (a confirmation for an RSVP cancelled since): drop it.
+                    logger.info("mail %s (%s) no longer needed", message.id, message.kind)
+                    db.session.delete(message)
+                    db.session.commit()
+                    continue
                 email = build_email(message, mail_from=config["MAIL_FROM"])
                 transport.send(email, to=email["To"].addresses[0].addr_spec, name=_name(message))
             except DeliveryError as e:

@@ -13,8 +13,6 @@ of the waitlist whenever anyone is waiting, even if a few seats are free.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import logging
 import secrets
@@ -32,9 +30,16 @@ from eventsvc.events.models import Event, EventStatus
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.mail.models import OutboxMessage
-from eventsvc.mail.services import Attachment, queue_mail, render_mail
+from eventsvc.mail.services import (
+    Attachment,
+    RenderedMail,
+    queue_deferred,
+    register_renderer,
+    render_mail,
+)
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket, TicketStatus
 from eventsvc.rsvps.qr import decode_ticket, encode_ticket, new_seed, qr_png, signing_key
+from eventsvc.security import link_token, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -91,15 +96,8 @@ class SeatSummary:
 
 
 def manage_token(rsvp: Rsvp) -> str:
-    """Return the token of the RSVP's private link (an HMAC of its salt under the secret key)."""
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, b"rsvp-manage:" + rsvp.manage_token_salt.encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()[:24]).decode()
-
-
-def token_hash(token: str) -> str:
-    """Return what the database stores of a link token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """Return the token of the RSVP's private link."""
+    return link_token(current_app.config["SECRET_KEY"], "rsvp-manage", rsvp.manage_token_salt)
 
 
 def get_rsvp_by_token(token: str) -> Rsvp | None:
@@ -502,13 +500,37 @@ def queue_reminders(*, now: datetime | None = None) -> int:
 # --- mail -------------------------------------------------------------------------------------
 
 
+#: Kinds of message that only make sense while the RSVP is still in that state.
+_STILL_TRUE = {
+    "rsvp_confirmed": lambda r: r.is_confirmed,
+    "rsvp_promoted": lambda r: r.is_confirmed,
+    "rsvp_reminder": lambda r: r.is_confirmed,
+    "rsvp_waitlisted": lambda r: r.is_waitlisted,
+}
+
+
 def queue_rsvp_mail(rsvp: Rsvp, kind: str) -> OutboxMessage | None:
     """Queue the message of kind (confirmed, waitlisted, promoted, updated, cancelled, reminder).
 
-    People who gave only a phone number get no email; their page shows everything.
+    Its content (text, HTML, a QR image per ticket, the .ics) is made when it is sent. People
+    who gave only a phone number get no email; their page shows everything.
     """
     if not rsvp.email:
         return None
+    return queue_deferred(
+        to=rsvp.email, kind=f"rsvp_{kind}", language=rsvp.language, rsvp_id=rsvp.id
+    )
+
+
+def render_rsvp_mail(message: OutboxMessage) -> RenderedMail | None:
+    """Make the content of an RSVP message from the RSVP as it is now."""
+    rsvp = db.session.get(Rsvp, message.rsvp_id) if message.rsvp_id else None
+    if rsvp is None or rsvp.is_anonymised:
+        return None
+    still_true = _STILL_TRUE.get(message.kind)
+    if still_true is not None and not still_true(rsvp):
+        return None  # a later message says what happened instead
+    kind = message.kind.removeprefix("rsvp_")
     event = rsvp.event
     tickets = active_tickets(rsvp) if kind != "cancelled" else []
     attachments = [
@@ -520,7 +542,7 @@ def queue_rsvp_mail(rsvp: Rsvp, kind: str) -> OutboxMessage | None:
         )
         for ticket in tickets
     ]
-    if kind in {"confirmed", "promoted", "updated", "reminder"} and rsvp.is_confirmed:
+    if rsvp.is_confirmed and kind != "cancelled":
         attachments.append(
             Attachment(
                 filename="event.ics",
@@ -534,7 +556,7 @@ def queue_rsvp_mail(rsvp: Rsvp, kind: str) -> OutboxMessage | None:
             )
         )
     subject, text, html = render_mail(
-        f"rsvp_{kind}",
+        message.kind,
         language=rsvp.language,
         rsvp=rsvp,
         event=event,
@@ -542,13 +564,7 @@ def queue_rsvp_mail(rsvp: Rsvp, kind: str) -> OutboxMessage | None:
         manage_url=manage_url(rsvp),
         position=waitlist_position(rsvp),
     )
-    return queue_mail(
-        to=rsvp.email,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        language=rsvp.language,
-        kind=f"rsvp_{kind}",
-        attachments=attachments,
-        rsvp_id=rsvp.id,
-    )
+    return RenderedMail(subject, text, html, attachments)
+
+
+register_renderer("rsvp_", render_rsvp_mail)

@@ -8,71 +8,16 @@ real tests cannot pass by accident.
 
 from __future__ import annotations
 
-import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from eventsvc import create_app
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.rsvps import services
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, TicketStatus
 from eventsvc.rsvps.services import RsvpData, manage_token, submit_rsvp
-from tests.conftest import TEST_DATABASE_URL, dispose
-
-THREADS = 16
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-OPENER = urllib.request.build_opener(NoRedirect)
-
-
-def post(url: str, data: dict) -> tuple[int, str]:
-    body = urllib.parse.urlencode(data).encode()
-    try:
-        with OPENER.open(urllib.request.Request(url, data=body, method="POST"), timeout=60) as r:
-            return r.status, r.headers.get("Location", "")
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Location", "")
-
-
-@pytest.fixture
-def served(app, app_config):
-    """Serve a second app on the test database, in threads, as a web server would."""
-    engine = {"pool_pre_ping": True}
-    if TEST_DATABASE_URL.startswith("postgresql"):
-        engine.update(pool_size=THREADS + 4, max_overflow=4)
-    server_app = create_app(
-        {
-            **app_config,
-            "WTF_CSRF_ENABLED": False,
-            "RSVP_RATE_LIMIT": "1000000 per minute",
-            "SQLALCHEMY_ENGINE_OPTIONS": engine,
-        }
-    )
-    server = make_server("127.0.0.1", 0, server_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    dispose(server_app)
-
-
-def burst(requests: list[tuple[str, dict]]) -> list[tuple[int, str]]:
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(lambda r: post(*r), requests))
+from tests.served import burst
 
 
 def rsvp_requests(base: str, slug: str, count: int, start: int = 0) -> list[tuple[str, dict]]:

@@ -131,3 +131,18 @@ def test_send_reminders_command_queues_once(app, runner, make_event):
         db.session.commit()
     assert "queued 1 reminder(s)" in runner.invoke(args=["eventsvc", "send-reminders"]).output
     assert "queued 0 reminder(s)" in runner.invoke(args=["eventsvc", "send-reminders"]).output
+
+
+def test_confirmation_overtaken_by_cancellation_is_not_sent(app, client, mailing, make_event):
+    event_id = make_event()
+    with app.app_context():
+        slug = db.session.get(Event, event_id).slug
+    location = client.post(f"/events/{slug}", data=rsvp_form(email="c@example.org")).headers[
+        "Location"
+    ]
+    client.post(location + "/cancel")
+    with app.app_context():
+        deliver_pending()
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+    [message] = mailing.messages  # the cancellation only
+    assert "cancel" in message.get_body(("plain",)).get_content().lower()
