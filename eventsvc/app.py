@@ -48,7 +48,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per area."""
-    from eventsvc.admin.views import bp as admin_bp
+    from eventsvc.admin import bp as admin_bp
     from eventsvc.auth.views import bp as auth_bp
     from eventsvc.checkin.views import api as api_bp
     from eventsvc.checkin.views import bp as checkin_bp

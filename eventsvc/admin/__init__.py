@@ -1,0 +1,6 @@
+"""The organisers' back office: one blueprint (blueprint.py), one module per area."""
+
+from eventsvc.admin import views  # noqa: F401  (each area module adds its pages to the blueprint)
+from eventsvc.admin.blueprint import bp
+
+__all__ = ["bp"]

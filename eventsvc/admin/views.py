@@ -1,51 +1,21 @@
-"""The organisers' back office; one access gate for the whole blueprint."""
+"""The back office's start page and the door links of an event."""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from eventsvc.admin.blueprint import bp
 from eventsvc.auth.models import Role
 from eventsvc.checkin.forms import DoorPassForm
 from eventsvc.checkin.models import DoorPass
 from eventsvc.checkin.services import create_door_pass, door_pass_token, revoke_door_pass
 from eventsvc.errors import DomainError
 from eventsvc.events.models import Event
-from eventsvc.extensions import db, login_manager
+from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.rsvps.qr import qr_svg
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-#: What each page needs; every other back-office page needs an organiser.
-REQUIRED_ROLE = {"admin.dashboard": Role.volunteer}
-
-
-@bp.before_request
-def require_staff():
-    """Let in logged-in, active staff with the role the page needs."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not current_user.has_role(REQUIRED_ROLE.get(request.endpoint, Role.organiser)):
-        abort(403)
-    return None
-
-
-@bp.after_request
-def private(response):
-    """Keep back-office pages out of shared caches."""
-    response.headers.setdefault("Cache-Control", "private, no-store")
-    return response
 
 
 @bp.get("/")
