@@ -191,12 +191,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(target: Target, workers: int, port: int):
+def gunicorn(target: Target, workers: int, port: int, app: str = "wsgi:app", chdir: Path = ROOT):
     """Run gunicorn on 127.0.0.1:port until the block ends; stop it however the block ends."""
     log = open(target.tmpdir / "gunicorn.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"{HOST}:{port}", "wsgi:app"],
-        cwd=ROOT,
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"{HOST}:{port}", app],
+        cwd=chdir,
         env=target.env(),
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -598,6 +598,12 @@ def run_once(args, pg_url: str, index: int) -> tuple[Result, list[str], Target]:
     return result, problems, target
 
 
+def cleanup() -> None:
+    """Remove the temporary folders this process made."""
+    for tmpdir in TMPDIRS:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
 def code_version() -> str:
     """Return the commit the code under test is at, and whether the tree has local changes."""
     try:
@@ -688,8 +694,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         signal.alarm(0)
-        for tmpdir in TMPDIRS:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+        cleanup()
     if results:
         rates = [r.rate for r in results]
         p50s = [r.pct(50) for r in results if r.latencies]
