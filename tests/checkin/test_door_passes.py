@@ -37,8 +37,9 @@ def test_volunteers_cannot_make_door_links(client, auth, create_staff_user, even
     assert client.get("/admin/").status_code == 200  # but they see their start page
 
 
-def test_organiser_makes_shows_and_revokes_a_door_link(app, client, auth, create_staff_user,
-                                                       event_id):
+def test_organiser_makes_shows_and_revokes_a_door_link(
+    app, client, auth, create_staff_user, event_id
+):
     login(auth, create_staff_user, Role.organiser)
     response = client.post(f"/admin/events/{event_id}/doors", data={"label": "  Side   door "})
     assert response.status_code == 303
@@ -59,8 +60,9 @@ def test_organiser_makes_shows_and_revokes_a_door_link(app, client, auth, create
     assert client.get(f"/door/{token}").status_code == 403
 
 
-def test_door_link_of_one_event_is_not_reachable_through_another(client, auth, create_staff_user,
-                                                                  make_event, event_id):
+def test_door_link_of_one_event_is_not_reachable_through_another(
+    client, auth, create_staff_user, make_event, event_id
+):
     login(auth, create_staff_user, Role.organiser)
     client.post(f"/admin/events/{event_id}/doors", data={"label": "Main"})
     other = make_event()
