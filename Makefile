@@ -8,13 +8,13 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .PHONY: run test install install-test translations translations-update db seed lint format \
-        browser-deps clean
+        browser-deps vendor clean
 
-run: install translations db seed
+run: install translations db seed vendor
 	@echo "Serving on http://$(HOST):$(PORT)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test translations browser-deps
+test: install-test translations browser-deps vendor
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -57,6 +57,21 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The door scanner's QR decoder (zxing-wasm), copied from node_modules into static/vendor/ so
+# browsers load it from our own host, never a CDN: its reader build, its WebAssembly (which the
+# scanner points the library at) and its licence. Rebuilt whenever npm installs again.
+VENDOR := static/vendor
+ZXING := node_modules/zxing-wasm
+
+vendor: $(VENDOR)/zxing-wasm/.copied
+
+$(VENDOR)/zxing-wasm/.copied: node_modules/.installed
+	rm -rf $(VENDOR)/zxing-wasm
+	mkdir -p $(VENDOR)/zxing-wasm
+	cp $(ZXING)/dist/iife/reader/index.js $(VENDOR)/zxing-wasm/zxing-reader.js
+	cp $(ZXING)/dist/reader/zxing_reader.wasm $(ZXING)/LICENSE $(VENDOR)/zxing-wasm/
+	touch $@
+
 # Browser tests drive Debian's Chromium; as root we install it, otherwise we say what is missing.
 browser-deps: node_modules/.installed
 	@command -v chromium >/dev/null || { \
@@ -75,5 +90,5 @@ format: install-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache
 	find $(TRANSLATIONS) -name '*.mo' -delete

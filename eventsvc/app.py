@@ -54,11 +54,17 @@ def register_blueprints(app: Flask) -> None:
     from eventsvc.checkin.views import bp as checkin_bp
     from eventsvc.core.views import bp as core_bp
     from eventsvc.events.views import bp as events_bp
+    from eventsvc.events.views import feeds as feeds_bp
+    from eventsvc.membership.views import bp as membership_bp
+    from eventsvc.memorial.views import bp as memorial_bp
     from eventsvc.rsvps.views import bp as rsvps_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(events_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(rsvps_bp)
+    app.register_blueprint(membership_bp)
+    app.register_blueprint(memorial_bp)
     app.register_blueprint(checkin_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)

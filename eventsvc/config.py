@@ -45,6 +45,14 @@ class Defaults:
     LOGIN_THROTTLE = "5 per 15 minutes"
     #: RSVP submissions allowed per client address (a venue's shared wifi needs headroom).
     RSVP_RATE_LIMIT = "60 per minute"
+    #: Tributes a client may submit, and candles it may light, per window (shared venue wifi).
+    MEMORIAL_TRIBUTE_RATE_LIMIT = "10 per hour"
+    MEMORIAL_CANDLE_RATE_LIMIT = "60 per hour"
+    #: Uploaded memorial photos: largest file accepted (bytes), largest side kept (pixels).
+    MEMORIAL_PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    MEMORIAL_PHOTO_MAX_SIDE = 1600
+    #: Approved tributes per page on an honoree's page.
+    MEMORIAL_TRIBUTES_PER_PAGE = 10
     #: Days after an event ends before its attendees' personal data is purged.
     RSVP_PURGE_DAYS = 30
     #: A random key is generated into instance/secret_key when this is empty.

@@ -18,7 +18,7 @@ from eventsvc.auth.services import create_staff
 from eventsvc.db import utc_now
 from eventsvc.events.models import DEFAULT_TIMEZONE, Event, EventStatus, Series
 from eventsvc.extensions import db
-from eventsvc.membership.models import MemberOrganisation, Milestone
+from eventsvc.membership.models import HelpArea, MemberOrganisation, Milestone
 from eventsvc.memorial.models import Honoree
 
 logger = logging.getLogger(__name__)
@@ -212,6 +212,53 @@ MILESTONES = [
         "Inland Empire.",
         "Más de cuarenta organizaciones miembro celebran quince años de lucha en el Inland Empire.",
     ),
+    # The rest of the coalition's own outline of its history. Only the events it names, in
+    # modest words; organisers add the particulars (and check these years) in the back office.
+    (
+        2010,
+        "Campaigning to end immigration enforcement programmes",
+        "Campañas para acabar con los programas de control migratorio",
+        "Member organisations campaign to end programmes that turned local police and jails "
+        "into a path to deportation for immigrant families in the region.",
+        "Las organizaciones miembro hacen campaña para acabar con los programas que convertían "
+        "a la policía y las cárceles locales en un camino a la deportación para las familias "
+        "inmigrantes de la región.",
+    ),
+    (
+        2014,
+        "Pushing back against hate groups",
+        "Frente a los grupos de odio",
+        "When anti-immigrant groups rally in the Inland Empire, the coalition answers with "
+        "community, solidarity and peaceful presence.",
+        "Cuando grupos antiinmigrantes se manifiestan en el Inland Empire, la coalición responde "
+        "con comunidad, solidaridad y presencia pacífica.",
+    ),
+    (
+        2019,
+        "Legal settlements protect immigrants' rights",
+        "Acuerdos legales que protegen los derechos de los inmigrantes",
+        "Legal action brought with partners ends in settlements that protect the rights of "
+        "immigrants in the region.",
+        "Acciones legales junto con organizaciones aliadas terminan en acuerdos que protegen los "
+        "derechos de las personas inmigrantes en la región.",
+    ),
+    (
+        2021,
+        "Expanded services for families",
+        "Más servicios para las familias",
+        "The coalition expands its services: know-your-rights workshops, the Emergency "
+        "Response Network hotline, and accompaniment for families who need it.",
+        "La coalición amplía sus servicios: talleres de Conoce tus derechos, la línea de la Red "
+        "de Respuesta Rápida y acompañamiento para las familias que lo necesitan.",
+    ),
+]
+
+#: The ways to help offered on /join: (key, English, Spanish).
+HELP_AREAS = [
+    ("events", "Volunteer at events", "Ayudar en los eventos"),
+    ("translation", "Interpretation and translation", "Interpretación y traducción"),
+    ("rapid_response", "Rapid response", "Respuesta rápida"),
+    ("outreach", "Outreach in my community", "Difusión en mi comunidad"),
 ]
 
 EXAMPLE_ORGANISATIONS = [
@@ -293,6 +340,16 @@ def seed_milestones() -> int:
     return created
 
 
+def seed_help_areas() -> int:
+    """Create the ways to help offered on the join form; return how many were new."""
+    created = sum(
+        _add_missing(HelpArea, {"key": key}, label_en=en, label_es=es, sort_order=order)
+        for order, (key, en, es) in enumerate(HELP_AREAS)
+    )
+    db.session.flush()
+    return created
+
+
 def seed_example_organisations() -> int:
     """Create a few member organisations marked as examples; return how many were new."""
     created = sum(
@@ -331,6 +388,7 @@ def seed_demo_data(today: date | None = None) -> list[str]:
         f"Series {series.slug!r}: {events} new event(s).",
         f"Honorees: {seed_honorees()} new.",
         f"Timeline milestones: {seed_milestones()} new.",
+        f"Help areas: {seed_help_areas()} new.",
         f"Example member organisations: {seed_example_organisations()} new.",
     ]
     admin, password = seed_admin()

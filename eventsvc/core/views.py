@@ -8,6 +8,7 @@ from eventsvc.core.services import database_is_up
 from eventsvc.events.services import main_series, upcoming_events
 from eventsvc.extensions import csrf, limiter
 from eventsvc.i18n import LANG_COOKIE
+from eventsvc.membership.services import count_active_members
 from eventsvc.rsvps.services import seat_summaries
 from eventsvc.security import safe_next_url
 
@@ -22,7 +23,11 @@ def home():
     """Show the anniversary home page."""
     events = upcoming_events(limit=HOME_EVENTS)
     return render_template(
-        "core/home.html", series=main_series(), events=events, seats=seat_summaries(events)
+        "core/home.html",
+        series=main_series(),
+        events=events,
+        seats=seat_summaries(events),
+        member_count=count_active_members(),
     )
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import case, delete, func, or_, select, tuple_, update
 
 from eventsvc.core.services import record_audit
@@ -27,6 +28,7 @@ from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.ical import build_calendar
 from eventsvc.events.models import Event, EventStatus
+from eventsvc.events.services import Feed, make_feed
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.mail.models import OutboxMessage
@@ -565,6 +567,45 @@ def render_rsvp_mail(message: OutboxMessage) -> RenderedMail | None:
         position=waitlist_position(rsvp),
     )
     return RenderedMail(subject, text, html, attachments)
+
+
+def personal_feed_events(rsvp: Rsvp) -> tuple[list[Event], datetime]:
+    """Return the public events this person has a live RSVP for, and when that last changed.
+
+    The person is whoever shares the RSVP's email or phone, across the series; a cancelled RSVP
+    or an erased person (no email, no phone) drops out. One query. The time is the latest
+    change of any of their RSVPs (cancelled ones too) or of the events, so it moves forward when
+    an event leaves the feed, and If-Modified-Since never hides that.
+    """
+    who = []
+    if rsvp.email:
+        who.append(Rsvp.email == rsvp.email)
+    if rsvp.phone:
+        who.append(Rsvp.phone == rsvp.phone)
+    changed = rsvp.updated_dt
+    if not who:
+        return [], changed
+    rows = db.session.execute(
+        select(Rsvp.status, Rsvp.updated_dt, Event)
+        .join(Event, Event.id == Rsvp.event_id)
+        .where(or_(*who), Event.status.in_([EventStatus.published, EventStatus.cancelled]))
+        .order_by(Event.start_dt, Event.id)
+    ).all()
+    events: dict[int, Event] = {}
+    for status, rsvp_changed, event in rows:
+        changed = max(changed, rsvp_changed)
+        if status != RsvpStatus.cancelled:
+            events[event.id] = event
+            changed = max(changed, event.updated_dt)
+    return list(events.values()), changed
+
+
+def personal_feed(rsvp: Rsvp, language: str) -> Feed:
+    """Return the personal calendar feed of the person behind rsvp, in language."""
+    events, changed = personal_feed_events(rsvp)
+    with force_locale(language):
+        name = _("My events: %(org)s", org=current_app.config["ORG_NAME"])
+    return make_feed(events, language=language, calendar_name=name, last_modified=changed)
 
 
 register_renderer("rsvp_", render_rsvp_mail)

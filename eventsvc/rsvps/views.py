@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from eventsvc.errors import DomainError
+from eventsvc.events.views import calendar_response, feed_language
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.rsvps.forms import CancelForm, DeleteDataForm, PartySizeForm
@@ -16,6 +17,7 @@ from eventsvc.rsvps.services import (
     change_party_size,
     delete_personal_data,
     get_rsvp_by_token,
+    personal_feed,
     ticket_code,
     waitlist_position,
 )
@@ -26,7 +28,8 @@ bp = Blueprint("rsvps", __name__, url_prefix="/rsvp")
 @bp.after_request
 def private(response):
     """Keep these pages out of caches, search engines and other sites' referrers."""
-    response.headers["Cache-Control"] = "private, no-store"
+    # A view that chose its own caching (the personal feed: private, polled) keeps it.
+    response.headers.setdefault("Cache-Control", "private, no-store")
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -78,6 +81,14 @@ def qr_png_image(token: str):
     """Return a ticket's QR code as PNG (?ticket=N for the Nth person of the party)."""
     body = qr_png(ticket_code(_ticket(_load(token))))
     return current_app.response_class(body, mimetype="image/png")
+
+
+@bp.get("/<token>/calendar.ics")
+def calendar(token: str):
+    """Return the person's own feed: the events they have a live RSVP for (?lang= to choose)."""
+    rsvp = _load(token)
+    feed = personal_feed(rsvp, feed_language(default=rsvp.language))
+    return calendar_response(feed, private=True, by_visitor=False)
 
 
 @bp.post("/<token>/party")

@@ -297,3 +297,46 @@ def test_empty_calendar_is_valid():
     cal = icalendar.Calendar.from_ical(data)
     assert cal.walk("VEVENT") == [] and cal.walk("VTIMEZONE") == []
     assert vobject.readOne(data.decode()).prodid.value == "-//eventsvc//EN"
+
+
+def test_refresh_interval_for_subscribers():
+    from datetime import timedelta as td
+
+    data = build([make_event()], refresh_interval=td(hours=1))
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in data
+    assert b"X-PUBLISHED-TTL:PT1H\r\n" in data
+    cal = icalendar.Calendar.from_ical(data)
+    assert cal["REFRESH-INTERVAL"].dt == td(hours=1)
+    assert vobject.readOne(data.decode()).contents["x-published-ttl"][0].value == "PT1H"
+    assert b"REFRESH-INTERVAL" not in build([make_event()])
+
+
+def test_stable_document_stamps_with_the_last_change_and_repeats_byte_for_byte():
+    event = make_event()
+    first = build([event], stable=True)
+    assert b"DTSTAMP:20260601T120000Z\r\n" in first
+    assert build([event], stable=True) == first
+    ours, theirs = parse_both(first)
+    uid = event_uid(event, BASE_URL)
+    assert ours[uid]["DTSTAMP"].dt == event.updated_dt == theirs[uid].dtstamp.value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a;b,c\\d\ne\r\nf",
+        "x" * 73 + "\\,y" + "z" * 200,
+        "ñ" * 100 + "\\;" + "€" * 40,
+        "\\" * 151,
+    ],
+)
+def test_escaping_and_folding_read_back_exactly(text):
+    event = make_event(description_en=text)
+    data = build([event])
+    for line in data.split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode()  # never cut inside a UTF-8 character
+    ours, theirs = parse_both(data)
+    uid = event_uid(event, BASE_URL)
+    expected = text.replace("\r\n", "\n")
+    assert str(ours[uid]["DESCRIPTION"]) == theirs[uid].description.value == expected

@@ -1,0 +1,279 @@
+"""The door scanner in a real Chromium: fake camera, keyboard-wedge scanner, search, bad wifi."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from eventsvc.checkin.models import CheckIn
+from eventsvc.checkin.services import create_door_pass, door_pass_token, revoke_door_pass
+from eventsvc.db import utc_now
+from eventsvc.events.models import Event
+from eventsvc.extensions import db
+from eventsvc.rsvps.models import Ticket
+from eventsvc.rsvps.qr import qr_png
+from eventsvc.rsvps.services import RsvpData, submit_rsvp, ticket_code
+from tests.browser.conftest import CHROMIUM_FLAGS, ROOT, axe_violations, chromium_path
+
+pytestmark = pytest.mark.browser
+
+DECODER = ROOT / "static" / "vendor" / "zxing-wasm" / "zxing_reader.wasm"
+
+
+@pytest.fixture
+def door(app, make_event):
+    """Return a dict: the door link's token and id, the party's ticket ids and codes."""
+    event_id = make_event(capacity=20, guest_limit=3, starts_in=timedelta(hours=1))
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        rsvp = submit_rsvp(
+            event,
+            RsvpData(
+                name="Aidê Arana", email="aide@example.org", phone=None, language="es", party_size=3
+            ),
+        ).rsvp
+        door_pass = create_door_pass(event, "Side door")
+        db.session.commit()
+        return {
+            "event_id": event_id,
+            "token": door_pass_token(door_pass),
+            "door_pass_id": door_pass.id,
+            "tickets": [t.id for t in rsvp.tickets],
+            "codes": [ticket_code(t) for t in rsvp.tickets],
+        }
+
+
+def admissions(app, ticket_id: int) -> list[CheckIn]:
+    """Return the ok scans of a ticket that were not undone."""
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(CheckIn).where(
+                    CheckIn.ticket_id == ticket_id, CheckIn.result == "ok", ~CheckIn.is_undone
+                )
+            )
+        )
+
+
+def checked_in(app, ticket_id: int):
+    with app.app_context():
+        return db.session.get(Ticket, ticket_id).checked_in_dt
+
+
+def verdict(page):
+    return page.locator("#verdict")
+
+
+# --- the camera -----------------------------------------------------------------------------------
+
+
+def write_y4m(path: Path, code: str, *, size=(640, 480), frames=10) -> None:
+    """Write a YUV4MPEG2 (4:2:0) video of a ticket's QR on white for Chromium's fake camera."""
+    width, height = size
+    frame = Image.new("L", size, 255)
+    qr = Image.open(io.BytesIO(qr_png(code, box_size=7))).convert("L")  # 343 x 343 px
+    frame.paste(qr, ((width - qr.width) // 2, (height - qr.height) // 2))
+    chroma = bytes([128]) * (width // 2 * height // 2)  # no colour: U and V at their middle
+    with path.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
+
+
+@pytest.fixture
+def camera_page(browser, live_server, tmp_path, door):
+    """Return a page in a second Chromium whose camera films door["codes"][0] (real CSP on)."""
+    if not DECODER.exists():
+        pytest.fail("The QR decoder is missing from static/vendor: run 'make vendor'.")
+    video = tmp_path / "ticket.y4m"
+    write_y4m(video, door["codes"][0])
+    camera_browser = browser.browser_type.launch(
+        executable_path=chromium_path(),
+        headless=True,
+        args=[
+            *CHROMIUM_FLAGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    # No bypass_csp: the page must work under its own Content-Security-Policy (WebAssembly).
+    context = camera_browser.new_context(base_url=live_server, locale="en-US")
+    context.grant_permissions(["camera"], origin=live_server)
+    page = context.new_page()
+    yield page
+    context.close()
+    camera_browser.close()
+
+
+def test_camera_scan_admits_the_ticket_holder(app, camera_page, door):
+    page = camera_page
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(f"/door/{door['token']}")
+    page.get_by_role("button", name="Start camera").click()
+    expect(verdict(page)).to_contain_text("Welcome, Aidê Arana — party 1 of 3", timeout=20_000)
+    expect(verdict(page)).to_have_class(re.compile("verdict-ok"))
+    expect(page.locator("#count-in")).to_have_text("1")
+    assert page.get_by_role("button", name="Stop camera").is_visible()
+    assert checked_in(app, door["tickets"][0]) is not None
+    (entry,) = admissions(app, door["tickets"][0])
+    assert entry.door_pass_id == door["door_pass_id"]
+    # The camera keeps seeing the ticket: it is not sent again within 3 s (no amber verdict).
+    page.wait_for_timeout(1000)
+    expect(verdict(page)).to_have_class(re.compile("verdict-ok"))
+    assert errors == []
+
+
+# --- a keyboard-wedge scanner: it types the code and presses Enter --------------------------------
+
+
+def test_hardware_scanner_admits_then_says_already_in(app, page, door):
+    page.goto(f"/door/{door['token']}")
+    field = page.get_by_label("Scan or type a ticket code")
+    expect(field).to_be_focused()  # ready for the first scan without a tap
+    page.keyboard.type(door["codes"][1])
+    page.keyboard.press("Enter")
+    expect(verdict(page)).to_contain_text("Welcome, Aidê Arana — party 2 of 3")
+    expect(verdict(page)).to_contain_text("Come in")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("")
+    page.keyboard.type(door["codes"][1])
+    page.keyboard.press("Enter")
+    expect(verdict(page)).to_have_class(re.compile("verdict-warn"))
+    expect(verdict(page)).to_contain_text(re.compile(r"Already checked in at .+ at Side door"))
+    page.keyboard.type("NOT-A-TICKET")
+    page.keyboard.press("Enter")
+    expect(verdict(page)).to_have_class(re.compile("verdict-stop"))
+    expect(verdict(page)).to_contain_text("Not valid")
+    assert len(admissions(app, door["tickets"][1])) == 1
+    assert axe_violations(page) == []
+
+
+# --- name search, part of a party, undo -----------------------------------------------------------
+
+
+def test_search_checks_in_two_of_three_and_undo_takes_one_back(app, page, door):
+    page.goto(f"/door/{door['token']}")
+    expect(page.locator("#count-in")).to_have_text("0")
+    expect(page.locator("#count-total")).to_have_text("3")
+    page.get_by_role("searchbox", name="Name").fill("aide")  # no accent, lower case: still found
+    result = page.locator(".person", has_text="Aidê Arana")
+    expect(result).to_contain_text("Party of 3")
+    result.get_by_role("button", name="Check in person 1").click()
+    expect(verdict(page)).to_contain_text("party 1 of 3")
+    result.get_by_role("button", name="Check in person 2").click()
+    expect(verdict(page)).to_contain_text("party 2 of 3")
+    expect(page.locator("#count-in")).to_have_text("2")
+    expect(result).to_contain_text(re.compile(r"Person 2: in at"))
+    expect(result.get_by_role("button", name="Check in person 3")).to_be_visible()
+    assert axe_violations(page) == []
+
+    page.get_by_role("button", name="Undo last check-in").click()
+    expect(verdict(page)).to_contain_text("The last check-in was undone.")
+    expect(page.locator("#count-in")).to_have_text("1")
+    expect(result.get_by_role("button", name="Check in person 2")).to_be_visible()
+    assert checked_in(app, door["tickets"][0]) is not None
+    assert checked_in(app, door["tickets"][1]) is None
+
+
+def test_rest_of_the_party_after_a_scan(app, page, door):
+    page.goto(f"/door/{door['token']}")
+    page.get_by_label("Scan or type a ticket code").fill(door["codes"][0])
+    page.keyboard.press("Enter")
+    expect(verdict(page)).to_contain_text("party 1 of 3")
+    page.get_by_role("button", name="Check in the rest of the party").click()
+    page.get_by_role("button", name="Check in all remaining (2)").click()
+    expect(page.locator("#count-in")).to_have_text("3")
+    assert all(checked_in(app, t) for t in door["tickets"])
+
+
+# --- closed links, languages, small phones --------------------------------------------------------
+
+
+def test_revoked_and_expired_links_show_the_closed_page(app, page, door):
+    with app.app_context():
+        event = db.session.get(Event, door["event_id"])
+        revoked = create_door_pass(event, "Back door")
+        revoke_door_pass(revoked)
+        expired = create_door_pass(event, "Old door")
+        expired.expires_dt = utc_now() - timedelta(minutes=1)
+        db.session.commit()
+        tokens = [door_pass_token(revoked), door_pass_token(expired)]
+    for token, why in zip(tokens, ["switched off", "expired"], strict=True):
+        response = page.goto(f"/door/{token}")
+        assert response.status == 403
+        expect(page.get_by_role("heading", name="This scanner is closed")).to_be_visible()
+        expect(page.get_by_text(why)).to_be_visible()
+        assert page.locator("#scanner").count() == 0
+
+
+def test_scanner_passes_axe_in_english_and_spanish(page, live_server, door):
+    page.goto(f"/door/{door['token']}")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert axe_violations(page) == []
+    page.context.add_cookies([{"name": "lang", "value": "es", "url": live_server}])
+    page.goto(f"/door/{door['token']}")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert axe_violations(page) == []
+
+
+def test_scanner_fits_a_small_phone(phone_page, door):
+    phone_page.goto(f"/door/{door['token']}")
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 320
+    for button in phone_page.locator(".scanner button:visible").all():
+        assert button.bounding_box()["height"] >= 48
+    # Off the camera's screen (http://127.0.0.1 is a secure context): no warning.
+    assert phone_page.locator("#camera-status").inner_text() == ""
+
+
+# --- flaky wifi -----------------------------------------------------------------------------------
+
+
+def test_a_dropped_request_is_retried_as_the_same_scan(app, page, door):
+    sent = []
+
+    def flaky(route):
+        sent.append(route.request.post_data_json)
+        if len(sent) == 1:
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/checkins", flaky)
+    page.goto(f"/door/{door['token']}")
+    page.get_by_label("Scan or type a ticket code").fill(door["codes"][2])
+    page.keyboard.press("Enter")
+    expect(verdict(page)).to_contain_text("Welcome, Aidê Arana — party 3 of 3", timeout=10_000)
+    assert len(sent) == 2 and sent[0] == sent[1]  # the same client_scan_id, the same scan
+    assert len(sent[0]["client_scan_id"]) == 36
+    expect(page.locator("#queue")).to_be_hidden()
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.includes('queue'))") != []
+    assert page.evaluate(f"localStorage.getItem('eventsvc.door.queue.{door['event_id']}')") == "[]"
+    with app.app_context():
+        count = db.session.scalar(
+            select(func.count()).select_from(CheckIn).where(CheckIn.result == "ok")
+        )
+    assert count == 1
+
+
+def test_queue_survives_a_reload_without_names(app, page, door):
+    page.route("**/checkins", lambda route: route.abort("internetdisconnected"))
+    page.goto(f"/door/{door['token']}")
+    page.get_by_label("Scan or type a ticket code").fill(door["codes"][0])
+    page.keyboard.press("Enter")
+    expect(page.locator("#queue")).to_have_text("1 scan waiting for connection")
+    stored = page.evaluate(f"localStorage.getItem('eventsvc.door.queue.{door['event_id']}')")
+    assert door["codes"][0] in stored and "Aid" not in stored
+    page.unroute("**/checkins")
+    page.reload()
+    expect(verdict(page)).to_contain_text("Welcome, Aidê Arana — party 1 of 3")
+    assert len(admissions(app, door["tickets"][0])) == 1
