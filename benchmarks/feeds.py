@@ -24,9 +24,7 @@ import shutil
 import signal
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
@@ -36,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rsvp_burst  # noqa: E402  (the sibling script: database and gunicorn helpers)
 from rsvp_burst import (  # noqa: E402
-    BIN,
     HOST,
     ROOT,
     HardTimeout,
@@ -47,7 +44,6 @@ from rsvp_burst import (  # noqa: E402
     dispose,
     free_port,
     gunicorn,
-    reset_postgres,
 )
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_feeds"
@@ -59,31 +55,9 @@ PATH = "/calendar.ics?lang=en"
 
 def prepare(kind: str, pg_url: str, count: int) -> Target:
     """Create a fresh, migrated database holding count events of one series."""
-    tmpdir = Path(tempfile.mkdtemp(prefix="feeds-bench-"))
-    rsvp_burst.TMPDIRS.append(tmpdir)
-    instance = tmpdir / "instance"
-    instance.mkdir()
-    if kind == "sqlite":
-        url = f"sqlite:///{tmpdir / 'bench.sqlite'}"
-    else:
-        url = pg_url
-        reset_postgres(url)
-    target = Target(kind, url, instance, tmpdir)
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
-        cwd=ROOT,
-        env=target.env(),
-        check=True,
-        capture_output=True,
-        timeout=120,
+    return rsvp_burst.prepare(
+        kind, pg_url, prefix="feeds-bench-", setup=lambda: create_events(count)
     )
-    app = app_for(target)
-    try:
-        with app.app_context():
-            create_events(count)
-    finally:
-        dispose(app)
-    return target
 
 
 def create_events(count: int) -> None:

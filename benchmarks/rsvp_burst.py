@@ -94,7 +94,19 @@ def check_pg_url(url: str) -> None:
 def reset_postgres(url: str) -> None:
     """Drop every table (and type) of the benchmark database: the public schema is recreated."""
     from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
 
+    parsed = make_url(url)
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": parsed.database}
+            ).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        server.dispose()
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
@@ -104,9 +116,11 @@ def reset_postgres(url: str) -> None:
         engine.dispose()
 
 
-def prepare(kind: str, pg_url: str, capacity: int) -> Target:
-    """Create a fresh, migrated database with one published event of the given capacity."""
-    tmpdir = Path(tempfile.mkdtemp(prefix="rsvp-burst-"))
+def prepare(
+    kind: str, pg_url: str, capacity: int = 0, *, prefix: str = "rsvp-burst-", setup=None
+) -> Target:
+    """Create a fresh, migrated database; then setup() (default: one event of capacity seats)."""
+    tmpdir = Path(tempfile.mkdtemp(prefix=prefix))
     TMPDIRS.append(tmpdir)
     instance = tmpdir / "instance"
     instance.mkdir()
@@ -124,8 +138,12 @@ def prepare(kind: str, pg_url: str, capacity: int) -> Target:
         capture_output=True,
         timeout=120,
     )
-    with app_for(target).app_context():
-        create_event(SLUG, capacity)
+    app = app_for(target)
+    try:
+        with app.app_context():
+            (setup or (lambda: create_event(SLUG, capacity)))()
+    finally:
+        dispose(app)
     return target
 
 

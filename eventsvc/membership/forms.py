@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import phonenumbers
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from eventsvc.core.forms import e164_phone, require_email_or_phone
 from eventsvc.i18n import _l
 from eventsvc.membership.models import MemberKind, MemberStatus
 from eventsvc.membership.services import MemberData, MemberFilter, active_help_areas
@@ -168,26 +168,14 @@ class JoinForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.help_areas.choices = list(help_area_choices)
 
-    def validate_phone(self, field) -> None:
-        """Accept US numbers written any usual way, and international ones with +; store E.164."""
-        if not field.data:
-            return
-        try:
-            number = phonenumbers.parse(field.data, "US")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValidationError(_l("Enter a valid phone number, like 909-555-0123."))
-        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    validate_phone = e164_phone
 
     def validate(self, extra_validators=None) -> bool:
         """Require an email or a phone, and an organisation's name when an organisation joins."""
         valid = super().validate(extra_validators)
-        if not self.email.data and not self.phone.data and not self.email.errors:
-            self.email.errors = [
-                *self.email.errors,
-                _l("Give an email or a cell phone number so we can reach you."),
-            ]
+        if not require_email_or_phone(
+            self, _l("Give an email or a cell phone number so we can reach you.")
+        ):
             valid = False
         if self.kind.data == MemberKind.organisation.value and not self.organisation_name.data:
             self.organisation_name.errors = [

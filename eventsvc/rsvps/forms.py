@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import unicodedata
 
-import phonenumbers
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from eventsvc.core.forms import e164_phone, require_email_or_phone
 from eventsvc.i18n import _l
 from eventsvc.rsvps.services import RsvpData
 
@@ -120,26 +120,14 @@ class RsvpForm(FlaskForm):
         if field.data and (len(field.data) > 64 or not field.data.isascii()):
             raise ValidationError(_l("This form was changed. Reload the page and try again."))
 
-    def validate_phone(self, field) -> None:
-        """Accept US numbers written any usual way, and international ones with +; store E.164."""
-        if not field.data:
-            return
-        try:
-            number = phonenumbers.parse(field.data, "US")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
-            raise ValidationError(_l("Enter a valid phone number, like 909-555-0123."))
-        field.data = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    validate_phone = e164_phone
 
     def validate(self, extra_validators=None) -> bool:
         """Require an email or a phone number, and run the field checks."""
         valid = super().validate(extra_validators)
-        if not self.email.data and not self.phone.data and not self.email.errors:
-            self.email.errors = [
-                *self.email.errors,
-                _l("Give an email or a phone number so we can reach you."),
-            ]
+        if not require_email_or_phone(
+            self, _l("Give an email or a phone number so we can reach you.")
+        ):
             valid = False
         return valid
 
