@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import phonenumbers
-from wtforms.validators import ValidationError
+from wtforms import EmailField, TelField
+from wtforms.validators import Email, Length, Optional, ValidationError
 
 from eventsvc.i18n import _l
 
@@ -27,3 +28,38 @@ def require_email_or_phone(form, message) -> bool:
         return True
     form.email.errors = [*form.email.errors, message]
     return False
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _strip_lower(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def email_field() -> EmailField:
+    """Return the optional email field of a contact form (trimmed, lower-cased, validated)."""
+    return EmailField(
+        _l("Email"),
+        filters=[_strip_lower],
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("This email address is too long.")),
+            Email(
+                _l("Enter a valid email address, like name@example.com."),
+                check_deliverability=False,
+            ),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+def phone_field() -> TelField:
+    """Return the optional phone field of a contact form; pair it with e164_phone."""
+    return TelField(
+        _l("Mobile phone"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=30, message=_l("This phone number is too long."))],
+        render_kw={"autocomplete": "tel"},
+    )

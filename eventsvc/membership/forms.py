@@ -9,21 +9,19 @@ from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
-    TelField,
     TextAreaField,
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from eventsvc.core.forms import e164_phone, require_email_or_phone
+from eventsvc.core.forms import e164_phone, email_field, phone_field, require_email_or_phone
 from eventsvc.i18n import _l
 from eventsvc.membership.models import MemberKind, MemberStatus
 from eventsvc.membership.services import MemberData, MemberFilter, active_help_areas
@@ -82,25 +80,8 @@ class JoinForm(FlaskForm):
         ],
         render_kw={"autocomplete": "name"},
     )
-    email = EmailField(
-        _l("Email"),
-        filters=[lambda s: s.strip().lower() if isinstance(s, str) else s],
-        validators=[
-            Optional(),
-            Length(max=254, message=_l("This email address is too long.")),
-            Email(
-                _l("Enter a valid email address, like name@example.com."),
-                check_deliverability=False,
-            ),
-        ],
-        render_kw={"autocomplete": "email", "inputmode": "email"},
-    )
-    phone = TelField(
-        _l("Mobile phone"),
-        filters=[_strip],
-        validators=[Optional(), Length(max=30, message=_l("This phone number is too long."))],
-        render_kw={"autocomplete": "tel"},
-    )
+    email = email_field()
+    phone = phone_field()
     city = StringField(
         _l("City"),
         filters=[_strip],

@@ -8,18 +8,16 @@ import unicodedata
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     HiddenField,
     RadioField,
     SelectField,
     StringField,
-    TelField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from eventsvc.core.forms import e164_phone, require_email_or_phone
+from eventsvc.core.forms import e164_phone, email_field, phone_field, require_email_or_phone
 from eventsvc.i18n import _l
 from eventsvc.rsvps.services import RsvpData
 
@@ -72,25 +70,8 @@ class RsvpForm(FlaskForm):
         ],
         render_kw={"autocomplete": "name"},
     )
-    email = EmailField(
-        _l("Email"),
-        filters=[lambda s: s.strip().lower() if isinstance(s, str) else s],
-        validators=[
-            Optional(),
-            Length(max=254, message=_l("This email address is too long.")),
-            Email(
-                _l("Enter a valid email address, like name@example.com."),
-                check_deliverability=False,
-            ),
-        ],
-        render_kw={"autocomplete": "email", "inputmode": "email"},
-    )
-    phone = TelField(
-        _l("Mobile phone"),
-        filters=[lambda s: s.strip() if isinstance(s, str) else s],
-        validators=[Optional(), Length(max=30, message=_l("This phone number is too long."))],
-        render_kw={"autocomplete": "tel"},
-    )
+    email = email_field()
+    phone = phone_field()
     language = RadioField(
         _l("Language for messages"),
         choices=LANGUAGE_CHOICES,
