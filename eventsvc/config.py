@@ -43,6 +43,9 @@ class Defaults:
     RATELIMIT_STORAGE_URL = "memory://"
     #: Failed logins allowed per account, and (x4) per client address.
     LOGIN_THROTTLE = "5 per 15 minutes"
+    #: How long a worker serves the series feed (and its 304s) without asking the database
+    #: whether events changed: calendar apps poll hourly, so seconds of delay cost nothing.
+    FEED_RECHECK_SECONDS = 5
     #: RSVP submissions allowed per client address (a venue's shared wifi needs headroom).
     RSVP_RATE_LIMIT = "60 per minute"
     #: Tributes a client may submit, and candles it may light, per window (shared venue wifi).

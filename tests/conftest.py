@@ -39,6 +39,8 @@ def app_config(tmp_path_factory) -> dict:
         "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL or f"sqlite:///{instance}/test.sqlite",
         "RATELIMIT_STORAGE_URI": TEST_RATELIMIT_STORAGE_URL,
         "SERVER_NAME": None,
+        # Tests edit events and read the feed at once; test_feeds.py checks the recheck window.
+        "FEED_RECHECK_SECONDS": 0,
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -233,21 +234,29 @@ def _series_feed_version() -> tuple:
     return tuple(db.session.connection().execute(_series_feed_version_query()).one())
 
 
-#: The rendered series feed of this process by (database, base URL, language): (version, feed).
-#: Each worker keeps its own; the version query tells it when its copy is stale.
-_series_feeds: dict[tuple[URL, str, str], tuple[tuple, Feed]] = {}
+#: The rendered series feed of this process by (database, base URL, language):
+#: (version, feed, when the version was last checked). Each worker keeps its own; the version
+#: query tells it when its copy is stale, and it asks at most every FEED_RECHECK_SECONDS.
+_series_feeds: dict[tuple[URL, str, str], tuple[tuple, Feed, float]] = {}
 _series_feeds_lock = threading.Lock()
 
 
 def series_feed(language: str) -> Feed:
     """Return the feed of the whole published series (published and cancelled events).
 
-    One small query when the cached rendering is current, two when it must be rendered again.
+    No query while the cached rendering was checked within FEED_RECHECK_SECONDS (calendar
+    apps poll hourly: a few seconds' delay costs them nothing), one small query when it is
+    still current, two when it must be rendered again.
     """
-    version = _series_feed_version()
     key = (db.engine.url, current_app.config["BASE_URL"], language)
     cached = _series_feeds.get(key)
+    checked = time.monotonic()
+    if cached is not None and checked - cached[2] < current_app.config["FEED_RECHECK_SECONDS"]:
+        return cached[1]
+    version = _series_feed_version()
     if cached is not None and cached[0] == version:
+        with _series_feeds_lock:
+            _series_feeds[key] = (version, cached[1], checked)
         return cached[1]
     _count, _ids, last_modified, title_en, title_es = version
     events = list(
@@ -260,7 +269,7 @@ def series_feed(language: str) -> Feed:
     name = (title_es if language == "es" else None) or title_en or current_app.config["ORG_NAME"]
     feed = make_feed(events, language=language, calendar_name=name, last_modified=last_modified)
     with _series_feeds_lock:
-        _series_feeds[key] = (version, feed)
+        _series_feeds[key] = (version, feed, checked)
     logger.info("Series feed rendered (%s, %d events)", language, len(events))
     return feed
 

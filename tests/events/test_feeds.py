@@ -517,3 +517,24 @@ def test_last_modified_is_withheld_within_the_second_of_a_change(app, client, ma
     make_event()
     assert "Last-Modified" not in client.get("/calendar.ics").headers
     assert client.get("/calendar.ics").headers["ETag"]
+
+
+def test_within_the_recheck_window_a_poll_costs_no_query(app, client, make_event, monkeypatch):
+    from eventsvc.events import services as event_services
+
+    monkeypatch.setitem(app.config, "FEED_RECHECK_SECONDS", 60)
+    monkeypatch.setattr(event_services, "_series_feeds", {})  # earlier tests' copies
+    clock = [1000.0]
+    monkeypatch.setattr(event_services.time, "monotonic", lambda: clock[0])
+    event_id = make_event(title_en="Before")
+    etag = client.get("/calendar.ics?lang=en").headers["ETag"]
+    assert (
+        count_statements(app, client, "/calendar.ics?lang=en", headers={"If-None-Match": etag}) == 0
+    )
+    with app.app_context():
+        db.session.get(Event, event_id).title_en = "After"
+        db.session.commit()
+    clock[0] += 30  # inside the window: the copy is served as it is
+    assert b"After" not in client.get("/calendar.ics?lang=en").data
+    clock[0] += 31  # past it: the version query notices the edit
+    assert b"After" in client.get("/calendar.ics?lang=en").data
