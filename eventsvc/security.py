@@ -33,3 +33,11 @@ def link_token(secret_key: str, purpose: str, salt: str) -> str:
 def token_hash(token: str) -> str:
     """Return what the database stores of a link token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keep_private(response):
+    """Keep a page with a private link's secrets out of caches and search engines."""
+    # A view that chose its own caching (the personal feed: private, polled) keeps it.
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -36,6 +36,7 @@ from eventsvc.events.models import Event
 from eventsvc.extensions import csrf, db
 from eventsvc.i18n import _
 from eventsvc.rsvps.qr import public_key_b64, signing_key
+from eventsvc.security import keep_private
 
 bp = Blueprint("checkin", __name__)
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -63,8 +64,7 @@ def _scanner(door: Door, *, api_token: str | None):
             public_key=public_key_b64(signing_key(current_app.config)),
         )
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    keep_private(response)
     # The QR decoder (zxing-wasm, from static/vendor/) is WebAssembly: compiling it needs
     # 'wasm-unsafe-eval' (not 'unsafe-eval': JS eval stays forbidden), on this page only.
     response.headers["Content-Security-Policy"] = SCANNER_CSP

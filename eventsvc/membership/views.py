@@ -18,6 +18,7 @@ from eventsvc.membership.services import (
     member_for_leave_token,
     timeline,
 )
+from eventsvc.security import keep_private
 
 bp = Blueprint("membership", __name__)
 
@@ -49,18 +50,12 @@ def joined():
     return render_template("membership/joined.html")
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
 @bp.route("/join/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
     """Show a button that confirms the membership; confirm it on POST (GETs change nothing)."""
     member = member_for_confirm_token(token)
     if member is None:
-        return _no_store(
+        return keep_private(
             current_app.make_response(
                 (render_template("membership/link_used.html", action="confirm"), 404)
             )
@@ -71,7 +66,7 @@ def confirm(token: str):
         db.session.commit()
         flash(_("Thank you! Your membership is confirmed. Welcome to the coalition."), "success")
         return redirect(url_for("membership.welcome"), code=303)
-    return _no_store(
+    return keep_private(
         current_app.make_response(render_template("membership/confirm.html", form=form))
     )
 
@@ -87,7 +82,7 @@ def leave_page(token: str):
     """Ask whether to leave; on POST end the membership and erase the member's data."""
     member = member_for_leave_token(token)
     if member is None:
-        return _no_store(
+        return keep_private(
             current_app.make_response(
                 (render_template("membership/link_used.html", action="leave"), 404)
             )
@@ -97,7 +92,9 @@ def leave_page(token: str):
         leave(member)
         db.session.commit()
         return redirect(url_for("membership.left"), code=303)
-    return _no_store(current_app.make_response(render_template("membership/leave.html", form=form)))
+    return keep_private(
+        current_app.make_response(render_template("membership/leave.html", form=form))
+    )
 
 
 @bp.get("/leave/done")

@@ -21,17 +21,12 @@ from eventsvc.rsvps.services import (
     ticket_code,
     waitlist_position,
 )
+from eventsvc.security import keep_private
 
 bp = Blueprint("rsvps", __name__, url_prefix="/rsvp")
 
 
-@bp.after_request
-def private(response):
-    """Keep these pages out of caches, search engines and other sites' referrers."""
-    # A view that chose its own caching (the personal feed: private, polled) keeps it.
-    response.headers.setdefault("Cache-Control", "private, no-store")
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+bp.after_request(keep_private)
 
 
 def _load(token: str) -> Rsvp:
