@@ -2,16 +2,56 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
 from eventsvc.auth.models import Role
-from eventsvc.extensions import login_manager
+from eventsvc.events.models import Event
+from eventsvc.extensions import db, login_manager
+from eventsvc.i18n import _l
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 #: What each page needs; every other back-office page needs an organiser.
-REQUIRED_ROLE = {"admin.dashboard": Role.volunteer}
+REQUIRED_ROLE = {
+    "admin.dashboard": Role.volunteer,
+    # Staff and the audit log: admins only.
+    "admin.staff": Role.admin,
+    "admin.staff_invite": Role.admin,
+    "admin.staff_edit": Role.admin,
+    "admin.audit": Role.admin,
+}
+
+#: The back office's sections (site menu) and an event's tabs: (endpoint, label).
+SECTIONS = [
+    ("admin.dashboard", _l("Back office")),
+    ("admin.events", _l("Events")),
+    ("admin.members", _l("Members")),
+    ("admin.memorial_queue", _l("Memorial")),
+    ("admin.outbox", _l("Outbox")),
+    ("admin.staff", _l("Staff")),
+    ("admin.audit", _l("Audit log")),
+]
+EVENT_TABS = [
+    ("admin.event", _l("Overview")),
+    ("admin.attendees", _l("Attendees")),
+    ("admin.doors", _l("Door links")),
+    ("admin.messages", _l("Messages")),
+]
+
+
+def event_or_404(event_id: int) -> Event:
+    """Return the event a back-office URL names, or answer 404."""
+    return db.session.get(Event, event_id) or abort(404)
+
+
+def allowed(endpoint: str) -> bool:
+    """Return whether the current user may open endpoint (and it exists), for menus."""
+    return (
+        endpoint in current_app.view_functions
+        and current_user.is_authenticated
+        and current_user.has_role(REQUIRED_ROLE.get(endpoint, Role.organiser))
+    )
 
 
 @bp.before_request
@@ -29,3 +69,10 @@ def private(response):
     """Keep back-office pages out of shared caches."""
     response.headers.setdefault("Cache-Control", "private, no-store")
     return response
+
+
+@bp.app_template_global()
+def admin_links(kind: str = "sections") -> list[tuple[str, str]]:
+    """Return the back-office sections (or an event's tabs) the current user may open."""
+    links = EVENT_TABS if kind == "event" else SECTIONS
+    return [(endpoint, label) for endpoint, label in links if allowed(endpoint)]

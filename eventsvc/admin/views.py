@@ -6,13 +6,15 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from eventsvc.admin.blueprint import bp
+from eventsvc.admin.blueprint import bp, event_or_404
+from eventsvc.admin.events import LIVE_REFRESH_SECONDS, live_view
 from eventsvc.auth.models import Role
 from eventsvc.checkin.forms import DoorPassForm
 from eventsvc.checkin.models import DoorPass
 from eventsvc.checkin.services import create_door_pass, door_pass_token, revoke_door_pass
 from eventsvc.errors import DomainError
 from eventsvc.events.models import Event
+from eventsvc.events.services import attendance, back_office_events, current_event
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.rsvps.qr import qr_svg
@@ -20,13 +22,21 @@ from eventsvc.rsvps.qr import qr_svg
 
 @bp.get("/")
 def dashboard():
-    """Show the back office's start page: the events, and the door for volunteers."""
-    events = db.session.scalars(select(Event).order_by(Event.start_dt.desc())).all()
-    return render_template("admin/dashboard.html", events=events, organiser_role=Role.organiser)
-
-
-def _event(event_id: int) -> Event:
-    return db.session.get(Event, event_id) or abort(404)
+    """Show the start page: upcoming events and the door live; volunteers get the scanners."""
+    if not current_user.has_role(Role.organiser):  # no counts, no attendees: the door only
+        events = db.session.scalars(select(Event).order_by(Event.start_dt.desc())).all()
+        return render_template("admin/dashboard.html", events=events, organiser=False)
+    upcoming = back_office_events()["upcoming"]
+    current = current_event()
+    return render_template(
+        "admin/dashboard.html",
+        organiser=True,
+        events=upcoming,
+        counts=attendance(upcoming),
+        current=current,
+        live=live_view(current) if current else None,
+        refresh=LIVE_REFRESH_SECONDS,
+    )
 
 
 def _door_pass(event: Event, door_id: int) -> DoorPass:
@@ -43,7 +53,7 @@ def _door_url(door_pass: DoorPass) -> str:
 @bp.route("/events/<int:event_id>/doors", methods=["GET", "POST"])
 def doors(event_id: int):
     """List an event's door links and make new ones."""
-    event = _event(event_id)
+    event = event_or_404(event_id)
     form = DoorPassForm()
     if form.validate_on_submit():
         try:
@@ -70,7 +80,7 @@ def doors(event_id: int):
 @bp.post("/events/<int:event_id>/doors/<int:door_id>/revoke")
 def revoke_door(event_id: int, door_id: int):
     """Switch a door link off at once."""
-    revoke_door_pass(_door_pass(_event(event_id), door_id))  # CSRF is checked for every POST
+    revoke_door_pass(_door_pass(event_or_404(event_id), door_id))  # CSRF is checked for every POST
     db.session.commit()
     flash(_("Door link switched off."), "success")
     return redirect(url_for("admin.doors", event_id=event_id), code=303)
@@ -79,6 +89,6 @@ def revoke_door(event_id: int, door_id: int):
 @bp.get("/events/<int:event_id>/doors/<int:door_id>/qr.svg")
 def door_qr(event_id: int, door_id: int):
     """Return the QR code of a door link, for a volunteer to scan."""
-    door_pass = _door_pass(_event(event_id), door_id)
+    door_pass = _door_pass(event_or_404(event_id), door_id)
     body = qr_svg(_door_url(door_pass), title=_("Door link: %(label)s", label=door_pass.label))
     return current_app.response_class(body, mimetype="image/svg+xml")

@@ -17,15 +17,17 @@ import logging
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import case, false, func, select, update
+from sqlalchemy import case, false, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from eventsvc.auth.models import StaffUser
 from eventsvc.checkin.models import CheckIn, DoorPass
+from eventsvc.core.services import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.models import Event
@@ -33,6 +35,7 @@ from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket, TicketStatus
 from eventsvc.rsvps.qr import InvalidTicketCode, decode_ticket, signing_key
+from eventsvc.rsvps.services import RsvpData, RsvpOutcome, add_attendee
 from eventsvc.security import link_token, token_hash
 
 logger = logging.getLogger(__name__)
@@ -146,27 +149,30 @@ def door_for_token(token: str, *, now: datetime | None = None) -> Door:
 # --- check-in ---------------------------------------------------------------------------------
 
 
-def _log(door: Door, result: str, *, ticket_id, client_scan_id, scanned_dt, now) -> CheckIn:
-    entry = CheckIn(
-        event_id=door.event.id,
-        ticket_id=ticket_id,
-        door_pass_id=door.door_pass.id if door.door_pass else None,
-        staff_id=door.staff.id if door.staff else None,
-        scanned_dt=scanned_dt or now,
-        created_dt=now,
-        client_scan_id=client_scan_id,
-        result=result,
-    )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+def _log(door: Door, result: str, *, ticket_id, client_scan_id, scanned_dt, now) -> int:
+    """Write one scan to the log and return its id: a plain INSERT, on the door's hot path."""
+    return db.session.execute(
+        insert(CheckIn.__table__)
+        .values(
+            event_id=door.event.id,
+            ticket_id=ticket_id,
+            door_pass_id=door.door_pass.id if door.door_pass else None,
+            staff_id=door.staff.id if door.staff else None,
+            scanned_dt=scanned_dt or now,
+            created_dt=now,
+            client_scan_id=client_scan_id,
+            result=result,
+            is_undone=False,
+        )
+        .returning(CheckIn.__table__.c.id)
+    ).scalar_one()
 
 
 def _refused(at: Door, result: str, logged_ticket_id, client_scan_id, scanned_dt, now, **known):
     """Log a refused scan and return its verdict; a retry of the same scan is logged once."""
     try:
         with db.session.begin_nested():
-            entry = _log(
+            scan_id = _log(
                 at,
                 result,
                 ticket_id=logged_ticket_id,
@@ -177,7 +183,7 @@ def _refused(at: Door, result: str, logged_ticket_id, client_scan_id, scanned_dt
     except IntegrityError:
         # The same refused scan sent again (a retry): the first one is in the log already.
         return Verdict(result, is_replay=True, **known)
-    return Verdict(result, scan_id=entry.id, **known)
+    return Verdict(result, scan_id=scan_id, **known)
 
 
 def _of_rsvp(column):
@@ -236,7 +242,7 @@ def check_in(
     ).one_or_none()
     if admitted is not None:
         try:
-            entry = _log(
+            scan_id = _log(
                 door,
                 OK,
                 ticket_id=ticket_id,
@@ -247,10 +253,10 @@ def check_in(
         except IntegrityError:
             # The scan id was used before, for another ticket: the caller rolls back the UPDATE.
             raise DomainError("duplicate_scan_id", _("This scan was already sent.")) from None
-        logger.info("Ticket %s checked in (scan %s)", ticket_id, entry.id)
+        logger.info("Ticket %s checked in (scan %s)", ticket_id, scan_id)
         return Verdict(
             OK,
-            scan_id=entry.id,
+            scan_id=scan_id,
             ticket_id=ticket_id,
             rsvp_id=admitted.rsvp_id,
             name=admitted.name,
@@ -401,3 +407,491 @@ def search_attendees(event: Event, query: str, *, limit: int = 20) -> list[Rsvp]
             .order_by(Rsvp.name, Rsvp.id)
         )
     )
+
+
+# --- the organisers' live door view -----------------------------------------------------------
+
+#: Arrivals are counted per quarter of an hour, in the event's own time zone.
+ARRIVAL_BUCKET = timedelta(minutes=15)
+#: The live view shows the last day of arrivals at most.
+MAX_QUARTERS = 96
+
+
+@dataclass(frozen=True)
+class DoorActivity:
+    """What the door has done so far: who is in, through which door, when, the latest scans."""
+
+    stats: DoorStats
+    #: (door label, people in), most first; "" is a check-in by a staff member's own scanner.
+    per_door: list[tuple[str, int]]
+    #: (local start of the quarter-hour, people in), oldest first, empty quarters included.
+    per_quarter: list[tuple[datetime, int]]
+    #: The latest scans, newest first.
+    recent: list[CheckIn]
+
+
+def door_activity(event: Event, *, recent: int = 10) -> DoorActivity:
+    """Return the live door view of an event (three queries)."""
+    tz = ZoneInfo(event.timezone)
+    arrivals = db.session.execute(
+        select(Ticket.checked_in_dt, DoorPass.label, StaffUser.name)
+        .outerjoin(DoorPass, DoorPass.id == Ticket.checked_in_door_id)
+        .outerjoin(StaffUser, StaffUser.id == Ticket.checked_in_by_staff_id)
+        .where(
+            Ticket.event_id == event.id,
+            Ticket.status == TicketStatus.active,
+            Ticket.checked_in_dt.is_not(None),
+        )
+    ).all()
+    doors: dict[str, int] = {}
+    quarters: dict[datetime, int] = {}
+    for checked_in_dt, door_label, staff_name in arrivals:
+        label = door_label or staff_name or ""
+        doors[label] = doors.get(label, 0) + 1
+        local = checked_in_dt.astimezone(tz)
+        quarter = local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0)
+        # Keyed in UTC: the hour a DST change repeats holds two different quarters.
+        key = quarter.astimezone(UTC)
+        quarters[key] = quarters.get(key, 0) + 1
+    per_quarter = []
+    if quarters:
+        last = max(quarters)
+        start = max(min(quarters), last - ARRIVAL_BUCKET * (MAX_QUARTERS - 1))
+        while start <= last:
+            per_quarter.append((start.astimezone(tz), quarters.get(start, 0)))
+            start += ARRIVAL_BUCKET
+    scans = db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.event_id == event.id)
+        .options(
+            joinedload(CheckIn.door_pass),
+            joinedload(CheckIn.staff),
+            joinedload(CheckIn.ticket).joinedload(Ticket.rsvp),
+        )
+        .order_by(CheckIn.created_dt.desc(), CheckIn.id.desc())
+        .limit(recent)
+    ).all()
+    return DoorActivity(
+        stats=door_stats(event),
+        per_door=sorted(doors.items(), key=lambda item: (-item[1], item[0])),
+        per_quarter=per_quarter,
+        recent=list(scans),
+    )
+
+
+# --- the back office: the attendee list, manual check-in, the door list, exports ---------------
+
+#: The attendee list's filters ("live": everyone not cancelled).
+ATTENDEE_FILTERS = (
+    "live",
+    "confirmed",
+    "waitlisted",
+    "checked_in",
+    "not_checked_in",
+    "cancelled",
+    "interpretation",
+    "access_needs",
+    "all",
+)
+#: The attendee list's orders.
+ATTENDEE_SORTS = ("name", "rsvp_time", "party_size", "waitlist")
+#: Parties per page of the attendee list.
+ATTENDEES_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class AttendeeFilter:
+    """What the attendee list (and its export) shows: a search, one filter, one order."""
+
+    q: str = ""
+    show: str = "live"
+    sort: str = "name"
+
+
+@dataclass(frozen=True)
+class AttendeeSummary:
+    """One party as the attendee list counts, filters and sorts it."""
+
+    rsvp_id: int
+    status: RsvpStatus
+    party_size: int
+    created_dt: datetime
+    is_anonymised: bool
+    has_access_needs: bool
+    has_interpretation: bool
+    #: Active tickets, and how many of them are checked in.
+    tickets: int
+    checked_in: int
+    waitlist_position: int | None
+    name_key: str
+
+    def shown_by(self, show: str) -> bool:
+        """Return whether the filter show lists this party."""
+        live = self.status != RsvpStatus.cancelled
+        confirmed = self.status == RsvpStatus.confirmed
+        return {
+            "live": live,
+            "all": True,
+            "confirmed": confirmed,
+            "waitlisted": self.status == RsvpStatus.waitlisted,
+            "cancelled": not live,
+            "checked_in": self.checked_in > 0,
+            "not_checked_in": confirmed and self.checked_in < self.tickets,
+            "interpretation": live and self.has_interpretation,
+            "access_needs": live and self.has_access_needs,
+        }.get(show, False)
+
+
+@dataclass(frozen=True)
+class AttendeePage:
+    """One page of the attendee list, the counts of every filter, and where the page is."""
+
+    rsvps: list[Rsvp]
+    summaries: dict[int, AttendeeSummary]
+    #: Parties per filter, among those the search matches.
+    counts: dict[str, int]
+    #: Parties and people the filter shows (every page).
+    total: int
+    people: int
+    page: int
+    pages: int
+
+
+def _search_matcher(query: str):
+    """Return a test of (name, email, phone): every name word (accents aside), email or phone."""
+    query = query.strip()[:100]
+    words = _folded(query).split()
+    lowered = query.casefold()
+    digits = "".join(c for c in query if c.isdigit())
+
+    def matches(name: str, email: str | None, phone: str | None) -> bool:
+        if not words:
+            return True
+        if all(w in _folded(name) for w in words):
+            return True
+        if email and lowered in email:
+            return True
+        return len(digits) >= 3 and bool(phone) and digits in phone
+
+    return matches
+
+
+def _attendee_summaries(event: Event, filters: AttendeeFilter) -> list[AttendeeSummary]:
+    """Return the parties the search matches, in the filter's order, with two queries."""
+    matches = _search_matcher(filters.q)
+    rows = db.session.execute(
+        select(
+            Rsvp.id,
+            Rsvp.name,
+            Rsvp.email,
+            Rsvp.phone,
+            Rsvp.status,
+            Rsvp.party_size,
+            Rsvp.created_dt,
+            Rsvp.waitlisted_dt,
+            Rsvp.is_anonymised,
+            (Rsvp.access_needs != "").label("has_access_needs"),
+            (Rsvp.interpretation_request != "").label("has_interpretation"),
+        ).where(Rsvp.event_id == event.id)
+    ).all()
+    active = Ticket.status == TicketStatus.active
+    tickets = {
+        rsvp_id: (int(total or 0), int(checked_in or 0))
+        for rsvp_id, total, checked_in in db.session.execute(
+            select(
+                Ticket.rsvp_id,
+                func.sum(case((active, 1), else_=0)),
+                func.sum(case((active & Ticket.checked_in_dt.is_not(None), 1), else_=0)),
+            )
+            .where(Ticket.event_id == event.id)
+            .group_by(Ticket.rsvp_id)
+        )
+    }
+    # The waitlist's order is rsvps.services.waitlist_position's: joined first, then id.
+    waiting = sorted(
+        (r for r in rows if r.status == RsvpStatus.waitlisted),
+        key=lambda r: (r.waitlisted_dt, r.id),
+    )
+    positions = {r.id: n for n, r in enumerate(waiting, start=1)}
+    summaries = [
+        AttendeeSummary(
+            rsvp_id=r.id,
+            status=r.status,
+            party_size=r.party_size,
+            created_dt=r.created_dt,
+            is_anonymised=r.is_anonymised,
+            has_access_needs=bool(r.has_access_needs),
+            has_interpretation=bool(r.has_interpretation),
+            tickets=tickets.get(r.id, (0, 0))[0],
+            checked_in=tickets.get(r.id, (0, 0))[1],
+            waitlist_position=positions.get(r.id),
+            name_key=_folded(r.name),
+        )
+        for r in rows
+        if matches(r.name, r.email, r.phone)
+    ]
+    orders = {
+        "name": lambda s: (s.is_anonymised, s.name_key, s.rsvp_id),
+        "rsvp_time": lambda s: (s.created_dt, s.rsvp_id),
+        "party_size": lambda s: (-s.party_size, s.name_key, s.rsvp_id),
+        "waitlist": lambda s: (
+            s.waitlist_position is None,
+            s.waitlist_position or 0,
+            s.name_key,
+            s.rsvp_id,
+        ),
+    }
+    summaries.sort(key=orders.get(filters.sort, orders["name"]))
+    return summaries
+
+
+def _load_rsvps(ids: list[int]) -> list[Rsvp]:
+    """Return the RSVPs of ids in that order, with one query."""
+    if not ids:
+        return []
+    by_id = {r.id: r for r in db.session.scalars(select(Rsvp).where(Rsvp.id.in_(ids)))}
+    return [by_id[i] for i in ids]
+
+
+def find_attendees(
+    event: Event, filters: AttendeeFilter, *, page: int = 1, per_page: int = ATTENDEES_PER_PAGE
+) -> AttendeePage:
+    """Return one page of an event's parties, searched, filtered and sorted, and the counts."""
+    summaries = _attendee_summaries(event, filters)
+    counts = {show: sum(s.shown_by(show) for s in summaries) for show in ATTENDEE_FILTERS}
+    shown = [s for s in summaries if s.shown_by(filters.show)]
+    pages = max(1, -(-len(shown) // per_page))
+    page = min(max(page, 1), pages)
+    on_page = shown[(page - 1) * per_page : page * per_page]
+    return AttendeePage(
+        rsvps=_load_rsvps([s.rsvp_id for s in on_page]),
+        summaries={s.rsvp_id: s for s in on_page},
+        counts=counts,
+        total=len(shown),
+        people=sum(s.party_size for s in shown),
+        page=page,
+        pages=pages,
+    )
+
+
+def _local_iso(moment: datetime | None, event: Event) -> str:
+    """Return a UTC time as ISO 8601 in the event's zone, with its offset ("" for none)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ZoneInfo(event.timezone)).isoformat(timespec="seconds")
+
+
+ATTENDEES_EXPORT_HEADER = (
+    "id",
+    "name",
+    "email",
+    "phone",
+    "language",
+    "party_size",
+    "status",
+    "waitlist_position",
+    "checked_in",
+    "rsvp_time",
+    "access_needs",
+    "interpretation",
+    "reminders_ok",
+    "data_deleted",
+)
+
+
+def export_attendees(
+    event: Event, filters: AttendeeFilter, *, actor
+) -> tuple[tuple[str, ...], list[list]]:
+    """Return the header and rows of an event's attendee export; write it to the audit log."""
+    shown = [s for s in _attendee_summaries(event, filters) if s.shown_by(filters.show)]
+    rows = []
+    for rsvp, s in zip(_load_rsvps([s.rsvp_id for s in shown]), shown, strict=True):
+        rows.append(
+            [
+                rsvp.id,
+                rsvp.name,
+                rsvp.email or "",
+                rsvp.phone or "",
+                rsvp.language,
+                rsvp.party_size,
+                rsvp.status.value,
+                s.waitlist_position or "",
+                s.checked_in,
+                _local_iso(rsvp.created_dt, event),
+                rsvp.access_needs,
+                rsvp.interpretation_request,
+                rsvp.consent_contact,
+                rsvp.is_anonymised,
+            ]
+        )
+    record_audit(
+        "export.attendees",
+        actor=actor,
+        object_type="event",
+        object_id=event.id,
+        details={
+            "event_id": event.id,
+            "rows": len(rows),
+            # Whether there was a search, never its text: it may be a name.
+            "filters": {"search": bool(filters.q.strip()), "show": filters.show},
+        },
+    )
+    db.session.flush()
+    logger.info("attendees export of event %s: %d rows", event.id, len(rows))
+    return ATTENDEES_EXPORT_HEADER, rows
+
+
+CHECKINS_EXPORT_HEADER = (
+    "scan_id",
+    "scanned_at",
+    "received_at",
+    "result",
+    "undone_at",
+    "ticket_id",
+    "rsvp_id",
+    "name",
+    "person",
+    "door",
+    "staff",
+)
+
+
+def export_check_ins(event: Event, *, actor) -> tuple[tuple[str, ...], list[list]]:
+    """Return the header and rows of an event's scan log (admitted and refused); audit it."""
+    rows = [
+        [
+            entry.id,
+            _local_iso(entry.scanned_dt, event),
+            _local_iso(entry.created_dt, event),
+            entry.result,
+            _local_iso(entry.undone_dt, event) if entry.is_undone else "",
+            entry.ticket_id or "",
+            rsvp_id or "",
+            name or "",
+            position or "",
+            door_label or "",
+            staff_name or "",
+        ]
+        for entry, rsvp_id, name, position, door_label, staff_name in db.session.execute(
+            select(CheckIn, Rsvp.id, Rsvp.name, Ticket.position, DoorPass.label, StaffUser.name)
+            .outerjoin(Ticket, Ticket.id == CheckIn.ticket_id)
+            .outerjoin(Rsvp, Rsvp.id == Ticket.rsvp_id)
+            .outerjoin(DoorPass, DoorPass.id == CheckIn.door_pass_id)
+            .outerjoin(StaffUser, StaffUser.id == CheckIn.staff_id)
+            .where(CheckIn.event_id == event.id)
+            .order_by(CheckIn.scanned_dt, CheckIn.id)
+        )
+    ]
+    record_audit(
+        "export.checkins",
+        actor=actor,
+        object_type="event",
+        object_id=event.id,
+        details={"event_id": event.id, "rows": len(rows), "filters": {}},
+    )
+    db.session.flush()
+    logger.info("check-ins export of event %s: %d rows", event.id, len(rows))
+    return CHECKINS_EXPORT_HEADER, rows
+
+
+def check_in_party(
+    rsvp: Rsvp, count: int, *, staff: StaffUser, now: datetime | None = None
+) -> list[Verdict]:
+    """Admit count people of a party by hand (staff), logged like door scans."""
+    if rsvp.is_anonymised or not rsvp.is_confirmed:
+        raise DomainError("not_confirmed", _("Only a confirmed party can be checked in."))
+    waiting = db.session.scalars(
+        select(Ticket.id)
+        .where(
+            Ticket.rsvp_id == rsvp.id,
+            Ticket.status == TicketStatus.active,
+            Ticket.checked_in_dt.is_(None),
+        )
+        .order_by(Ticket.position)
+    ).all()
+    if not waiting:
+        raise DomainError(ALREADY_CHECKED_IN, _("Everyone in this party is already in."))
+    if not 1 <= count <= len(waiting):
+        raise DomainError(
+            "bad_count", _("Choose from 1 to %(n)d people to check in.", n=len(waiting))
+        )
+    door = Door(event=rsvp.event, staff=staff)
+    admitted = [
+        verdict
+        for verdict in (check_in(door, ticket_id=t, now=now) for t in waiting[:count])
+        if verdict.ok
+    ]
+    record_audit(
+        "checkin.manual",
+        actor=staff,
+        object_type="rsvp",
+        object_id=rsvp.id,
+        details={"event_id": rsvp.event_id, "asked": count, "admitted": len(admitted)},
+    )
+    return admitted
+
+
+def undo_admission(
+    rsvp: Rsvp, scan_id: int, *, staff: StaffUser, now: datetime | None = None
+) -> CheckIn:
+    """Undo one admission of this party (staff): the person is no longer in."""
+    entry = db.session.get(CheckIn, scan_id)
+    if entry is None or entry.ticket is None or entry.ticket.rsvp_id != rsvp.id:
+        raise DomainError("not_undoable", _("This check-in cannot be undone."))
+    undo_check_in(Door(event=rsvp.event, staff=staff), scan_id, now=now)
+    record_audit(
+        "checkin.undo",
+        actor=staff,
+        object_type="rsvp",
+        object_id=rsvp.id,
+        details={"event_id": rsvp.event_id, "scan_id": scan_id, "ticket_id": entry.ticket_id},
+    )
+    return entry
+
+
+def scan_history(rsvp: Rsvp) -> list[CheckIn]:
+    """Return every scan of the party's tickets, latest first, with doors and staff loaded."""
+    return list(
+        db.session.scalars(
+            select(CheckIn)
+            .join(Ticket, Ticket.id == CheckIn.ticket_id)
+            .where(Ticket.rsvp_id == rsvp.id)
+            .options(
+                joinedload(CheckIn.door_pass),
+                joinedload(CheckIn.staff),
+                joinedload(CheckIn.ticket),
+            )
+            .order_by(CheckIn.scanned_dt.desc(), CheckIn.id.desc())
+        )
+    )
+
+
+def register_attendee(
+    event: Event,
+    data: RsvpData,
+    *,
+    staff: StaffUser,
+    notify: bool = True,
+    check_in_now: bool = False,
+    now: datetime | None = None,
+) -> tuple[RsvpOutcome, list[Verdict]]:
+    """Add a party by hand; a walk-in who got seats is checked in at once, the whole party."""
+    outcome = add_attendee(event, data, actor=staff, notify=notify, now=now)
+    admitted = []
+    if check_in_now and outcome.rsvp.is_confirmed:
+        admitted = check_in_party(outcome.rsvp, outcome.rsvp.party_size, staff=staff, now=now)
+    return outcome, admitted
+
+
+def door_list(event: Event) -> list[Rsvp]:
+    """Return the confirmed parties of an event, by name (accents aside), tickets loaded."""
+    parties = db.session.scalars(
+        select(Rsvp)
+        .where(
+            Rsvp.event_id == event.id,
+            Rsvp.status == RsvpStatus.confirmed,
+            Rsvp.is_anonymised.is_(False),
+        )
+        .options(selectinload(Rsvp.tickets))
+    ).all()
+    return sorted(parties, key=lambda r: (_folded(r.name), r.id))

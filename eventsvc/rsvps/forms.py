@@ -39,6 +39,21 @@ def _no_markup(form, field) -> None:
         raise ValidationError(_l("A name cannot contain < or >."))
 
 
+def _name_field(label, *, required, too_long, **kwargs) -> StringField:
+    """A person's name: trimmed, required, at most 120 characters, no markup."""
+    return StringField(
+        label,
+        filters=[lambda s: s.strip() if isinstance(s, str) else s],
+        validators=[
+            DataRequired(required),
+            Length(max=120, message=too_long),
+            _no_control_characters,
+            _no_markup,
+        ],
+        **kwargs,
+    )
+
+
 class PartySizeField(SelectField):
     """How many people come, the person included; the choices come from the event."""
 
@@ -59,15 +74,10 @@ class PartySizeField(SelectField):
 class RsvpForm(FlaskForm):
     """Name, one way to reach the person, their language and party; nothing more."""
 
-    name = StringField(
+    name = _name_field(
         _l("Your name"),
-        filters=[lambda s: s.strip() if isinstance(s, str) else s],
-        validators=[
-            DataRequired(_l("Enter your name.")),
-            Length(max=120, message=_l("Keep your name under 120 characters.")),
-            _no_control_characters,
-            _no_markup,
-        ],
+        required=_l("Enter your name."),
+        too_long=_l("Keep your name under 120 characters."),
         render_kw={"autocomplete": "name"},
     )
     email = email_field()
@@ -148,3 +158,74 @@ class DeleteDataForm(FlaskForm):
         _l("I understand that my RSVP is cancelled and my information is erased for good."),
         validators=[DataRequired(_l("Tick the box to confirm."))],
     )
+
+
+# --- the back office --------------------------------------------------------------------------
+
+
+class AttendeeForm(FlaskForm):
+    """A party's details as staff edit them; email and phone are both optional for staff."""
+
+    name = _name_field(
+        _l("Name"),
+        required=_l("Enter the person's name."),
+        too_long=_l("Keep the name under 120 characters."),
+    )
+    email = email_field()
+    phone = phone_field()
+    language = RadioField(
+        _l("Language for messages"),
+        choices=LANGUAGE_CHOICES,
+        default="en",
+        validators=[DataRequired(_l("Choose a language."))],
+    )
+    party_size = PartySizeField(_l("Party size, counting the person"))
+    access_needs = TextAreaField(
+        _l("Accessibility needs"),
+        validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
+        render_kw={"rows": 3},
+    )
+    interpretation_request = StringField(
+        _l("Interpretation needed"),
+        validators=[Optional(), Length(max=200, message=_l("Keep this under 200 characters."))],
+    )
+
+    validate_phone = e164_phone
+
+    def __init__(self, *args, max_party_size: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.party_size.choices = _party_choices(max_party_size)
+
+    def validate(self, extra_validators=None) -> bool:
+        """Run the field checks; the database keeps an email or a phone for every attendee."""
+        valid = super().validate(extra_validators)
+        if not require_email_or_phone(self, _l("Give an email or a phone number.")):
+            valid = False
+        return valid
+
+    def to_data(self, *, consent_contact: bool = False) -> RsvpData:
+        """Return the validated details for the service."""
+        return RsvpData(
+            name=self.name.data,
+            email=self.email.data or None,
+            phone=self.phone.data or None,
+            language=self.language.data,
+            party_size=self.party_size.data,
+            access_needs=(self.access_needs.data or "").strip(),
+            interpretation_request=(self.interpretation_request.data or "").strip(),
+            consent_contact=consent_contact,
+        )
+
+
+class NewAttendeeForm(AttendeeForm):
+    """Add a party by hand, at the door too."""
+
+    consent_contact = BooleanField(_l("They want reminders and updates about this event"))
+    send_confirmation = BooleanField(
+        _l("Send the confirmation email (when there is an email address)"), default=True
+    )
+    walk_in = BooleanField(_l("Walk-in: check the whole party in now (if they get seats)"))
+
+    def to_data(self, *, consent_contact: bool = False) -> RsvpData:
+        """Return the validated details for the service, with the person's consent."""
+        return super().to_data(consent_contact=bool(self.consent_contact.data))

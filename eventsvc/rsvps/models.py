@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
 from eventsvc.errors import DomainError
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from eventsvc.auth.models import StaffUser
     from eventsvc.checkin.models import DoorPass
     from eventsvc.events.models import Event
+    from eventsvc.mail.models import OutboxMessage
 
 
 class RsvpStatus(TitledEnum):
@@ -118,6 +119,8 @@ class Rsvp(db.Model):
         passive_deletes=True,
         order_by="Ticket.position",
     )
+    #: Its messages, never loaded: adding one to a new RSVP writes both in one flush.
+    messages: WriteOnlyMapped[OutboxMessage] = relationship(passive_deletes=True)
 
     @property
     def is_confirmed(self) -> bool:

@@ -18,20 +18,22 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import case, delete, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, case, delete, func, or_, select, tuple_
 
 from eventsvc.core.services import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.ical import build_calendar
+from eventsvc.events.locking import lock_event
 from eventsvc.events.models import Event, EventStatus
 from eventsvc.events.services import Feed, make_feed
 from eventsvc.extensions import db
 from eventsvc.i18n import _
-from eventsvc.mail.models import OutboxMessage
+from eventsvc.mail.models import MailStatus, OutboxMessage
 from eventsvc.mail.services import (
     Attachment,
     RenderedMail,
@@ -117,20 +119,6 @@ def manage_url(rsvp: Rsvp) -> str:
 # --- seats ------------------------------------------------------------------------------------
 
 
-def _lock_event(event: Event) -> Event:
-    """Lock the event's row for the rest of the transaction and reload it."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        # SQLite has no row locks: the first write of a transaction takes the database's write
-        # lock, which every other writer waits for (busy timeout). This write changes nothing.
-        db.session.execute(
-            update(Event).where(Event.id == event.id).values(updated_dt=Event.updated_dt)
-        )
-        query = select(Event).where(Event.id == event.id)
-    else:
-        query = select(Event).where(Event.id == event.id).with_for_update()
-    return db.session.scalars(query.execution_options(populate_existing=True)).one()
-
-
 def _seat_counts(event_id: int) -> tuple[int, int]:
     """Return the confirmed seats and the waiting parties of an event, in one query."""
     confirmed = Rsvp.status == RsvpStatus.confirmed
@@ -142,6 +130,34 @@ def _seat_counts(event_id: int) -> tuple[int, int]:
         ).where(Rsvp.event_id == event_id)
     ).one()
     return int(taken), int(parties)
+
+
+@cache
+def _seat_counts_for_query() -> Select:
+    """Build the query of :func:`_seat_counts_for` once: it runs under the event's lock."""
+    confirmed = Rsvp.status == RsvpStatus.confirmed
+    waiting = Rsvp.status == RsvpStatus.waitlisted
+    # A NULL email or phone matches nothing.
+    same_person = and_(
+        Rsvp.status != RsvpStatus.cancelled,
+        or_(Rsvp.email == bindparam("email"), Rsvp.phone == bindparam("phone")),
+    )
+    return select(
+        func.coalesce(func.sum(case((confirmed, Rsvp.party_size), else_=0)), 0),
+        func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((same_person, 1), else_=0)), 0),
+    ).where(Rsvp.event_id == bindparam("event_id"))
+
+
+def _seat_counts_for(event_id: int, email: str | None, phone: str | None) -> tuple[int, int, bool]:
+    """Return the confirmed seats, the waiting parties, and whether the person has RSVPed.
+
+    One query: whether email or phone already has a live (not cancelled) RSVP for the event
+    comes with the counts.
+    """
+    params = {"event_id": event_id, "email": email or None, "phone": phone or None}
+    taken, parties, matches = db.session.execute(_seat_counts_for_query(), params).one()
+    return int(taken), int(parties), bool(matches)
 
 
 def seat_summary(event: Event) -> SeatSummary:
@@ -229,11 +245,15 @@ def _live_rsvp_for(event_id: int, email: str | None, phone: str | None) -> Rsvp 
 # --- tickets ----------------------------------------------------------------------------------
 
 
-def _issue_tickets(rsvp: Rsvp, count: int) -> None:
-    """Give the party `count` more active tickets, numbered after the ones it has."""
+def _issue_tickets(rsvp: Rsvp, count: int, *, event_id: int | None = None) -> None:
+    """Give the party `count` more active tickets, numbered after the ones it has.
+
+    event_id: for an RSVP not yet in the session (its ``event`` is not loaded).
+    """
     next_position = max((t.position for t in rsvp.tickets), default=0) + 1
+    event_id = event_id or rsvp.event_id or rsvp.event.id
     for position in range(next_position, next_position + count):
-        rsvp.tickets.append(Ticket(event=rsvp.event, position=position, secret=new_seed().hex()))
+        rsvp.tickets.append(Ticket(event_id=event_id, position=position, secret=new_seed().hex()))
 
 
 def _void_tickets(rsvp: Rsvp, count: int) -> None:
@@ -287,39 +307,60 @@ def resolve_ticket(code: str) -> Ticket:
 
 
 def submit_rsvp(event: Event, data: RsvpData, *, now: datetime | None = None) -> RsvpOutcome:
-    """RSVP for a party, or update the person's live RSVP; mail the result."""
-    event = _lock_event(event)
+    """RSVP for a party, or update the person's live RSVP; mail the result.
+
+    RSVPs for one event take turns on the event's lock, so the work inside it is kept short:
+    the new RSVP (token, details) is made before the lock, and under it one query reads the
+    seats, the waitlist and whether this person has already RSVPed.
+    """
+    rsvp, token = _new_rsvp(event.id, data)
+    event = lock_event(event)
     # Read the clock under the lock: the waitlist's order is the order RSVPs got the lock in.
     now = now or utc_now()
     check_rsvp_open(event, now)
     _check_party_size(event, data.party_size)
-    existing = _live_rsvp_for(event.id, data.email, data.phone)
-    if existing is not None:
-        if data.submission_key and existing.submission_key == data.submission_key:
-            return RsvpOutcome(existing, manage_token(existing), is_new=False, is_repeat=True)
-        _apply_details(existing, data)
-        _resize(existing, data.party_size, now)
-        queue_rsvp_mail(existing, "updated")
-        logger.info("RSVP %s updated by its owner", existing.id)
-        return RsvpOutcome(existing, manage_token(existing), is_new=False)
-
-    taken, waiting = _seat_counts(event.id)
-    rsvp = Rsvp(event=event, manage_token_salt=secrets.token_hex(16), party_size=data.party_size)
-    _apply_details(rsvp, data)
-    token = manage_token(rsvp)
-    rsvp.manage_token_hash = token_hash(token)
-    if waiting == 0 and taken + data.party_size <= event.capacity:
-        rsvp.confirm()
-        _issue_tickets(rsvp, data.party_size)
-    else:
-        rsvp.waitlist(now)
-    db.session.add(rsvp)
-    db.session.flush()
+    taken, waiting, already = _seat_counts_for(event.id, data.email, data.phone)
+    if already:
+        return _update_existing(_live_rsvp_for(event.id, data.email, data.phone), data, now)
+    _seat(rsvp, event, taken, waiting, now)
     queue_rsvp_mail(rsvp, "confirmed" if rsvp.is_confirmed else "waitlisted")
+    db.session.flush()  # one flush: the RSVP, its tickets, its message
     logger.info(
         "RSVP %s %s for event %s (party of %d)", rsvp.id, rsvp.status, event.id, rsvp.party_size
     )
     return RsvpOutcome(rsvp, token, is_new=True)
+
+
+def _seat(rsvp: Rsvp, event: Event, taken: int, waiting: int, now: datetime) -> None:
+    """Confirm a new party if it fits and nobody waits, else waitlist it (under the lock)."""
+    if waiting == 0 and taken + rsvp.party_size <= event.capacity:
+        rsvp.confirm()
+        _issue_tickets(rsvp, rsvp.party_size, event_id=event.id)
+    else:
+        rsvp.waitlist(now)
+    db.session.add(rsvp)
+
+
+def _new_rsvp(event_id: int, data: RsvpData) -> tuple[Rsvp, str]:
+    """Return a new RSVP with its private link's token, not yet in the session."""
+    rsvp = Rsvp(
+        event_id=event_id, manage_token_salt=secrets.token_hex(16), party_size=data.party_size
+    )
+    _apply_details(rsvp, data)
+    token = manage_token(rsvp)
+    rsvp.manage_token_hash = token_hash(token)
+    return rsvp, token
+
+
+def _update_existing(existing: Rsvp, data: RsvpData, now: datetime) -> RsvpOutcome:
+    """The same person RSVPed again (under the lock): update their RSVP, or repeat its answer."""
+    if data.submission_key and existing.submission_key == data.submission_key:
+        return RsvpOutcome(existing, manage_token(existing), is_new=False, is_repeat=True)
+    _apply_details(existing, data)
+    _resize(existing, data.party_size, now)
+    queue_rsvp_mail(existing, "updated")
+    logger.info("RSVP %s updated by its owner", existing.id)
+    return RsvpOutcome(existing, manage_token(existing), is_new=False)
 
 
 def _apply_details(rsvp: Rsvp, data: RsvpData) -> None:
@@ -393,7 +434,7 @@ def _promote_waitlist(event: Event, now: datetime) -> list[Rsvp]:
 def change_party_size(rsvp: Rsvp, party_size: int, *, now: datetime | None = None) -> Rsvp:
     """Let the person change how many come; freed seats go to the waitlist."""
     now = now or utc_now()
-    _lock_event(rsvp.event)
+    lock_event(rsvp.event)
     _require_live(rsvp)
     if rsvp.event.has_ended(now) or rsvp.event.is_cancelled:
         raise DomainError("closed", _("This event can no longer be changed."))
@@ -408,7 +449,7 @@ def change_party_size(rsvp: Rsvp, party_size: int, *, now: datetime | None = Non
 def cancel_rsvp(rsvp: Rsvp, *, now: datetime | None = None, notify: bool = True) -> Rsvp:
     """Cancel the RSVP, void its tickets and give its seats to the waitlist."""
     now = now or utc_now()
-    event = _lock_event(rsvp.event)
+    event = lock_event(rsvp.event)
     db.session.refresh(rsvp)
     if rsvp.is_cancelled:
         return rsvp
@@ -444,7 +485,7 @@ def delete_personal_data(rsvp: Rsvp, *, now: datetime | None = None) -> Rsvp:
 def update_capacity(event: Event, capacity: int, *, now: datetime | None = None) -> Event:
     """Change how many seats the event has; more seats go to the waitlist at once."""
     now = now or utc_now()
-    event = _lock_event(event)
+    event = lock_event(event)
     taken, _waiting = _seat_counts(event.id)
     if capacity < max(taken, 1):
         raise DomainError(
@@ -477,7 +518,7 @@ def queue_reminders(*, now: datetime | None = None) -> int:
     ).all()
     queued = 0
     for event in events:
-        _lock_event(event)  # two cron runs at once take turns, so the check below holds
+        lock_event(event)  # two cron runs at once take turns, so the check below holds
         already = select(OutboxMessage.id).where(
             OutboxMessage.rsvp_id == Rsvp.id, OutboxMessage.kind == "rsvp_reminder"
         )
@@ -508,6 +549,7 @@ _STILL_TRUE = {
     "rsvp_promoted": lambda r: r.is_confirmed,
     "rsvp_reminder": lambda r: r.is_confirmed,
     "rsvp_waitlisted": lambda r: r.is_waitlisted,
+    "rsvp_event_changed": lambda r: not r.is_cancelled,
 }
 
 
@@ -519,9 +561,17 @@ def queue_rsvp_mail(rsvp: Rsvp, kind: str) -> OutboxMessage | None:
     """
     if not rsvp.email:
         return None
-    return queue_deferred(
-        to=rsvp.email, kind=f"rsvp_{kind}", language=rsvp.language, rsvp_id=rsvp.id
+    is_new = rsvp.id is None
+    message = queue_deferred(
+        to=rsvp.email,
+        kind=f"rsvp_{kind}",
+        language=rsvp.language,
+        rsvp_id=rsvp.id,
+        flush=not is_new,
     )
+    if is_new:  # the flush that writes the new RSVP writes its message too, with its id
+        rsvp.messages.add(message)
+    return message
 
 
 def render_rsvp_mail(message: OutboxMessage) -> RenderedMail | None:
@@ -609,3 +659,203 @@ def personal_feed(rsvp: Rsvp, language: str) -> Feed:
 
 
 register_renderer("rsvp_", render_rsvp_mail)
+
+
+# --- the back office: staff add, edit, promote, cancel and resend ------------------------------
+
+
+class AlreadyRsvped(DomainError):
+    """The person already has a live RSVP for the event; ``rsvp`` is it."""
+
+    def __init__(self, rsvp: Rsvp):
+        super().__init__(
+            "already_rsvped", _("Someone with this email or phone already has an RSVP here.")
+        )
+        self.rsvp = rsvp
+
+
+def _require_contact(email: str | None, phone: str | None) -> None:
+    # The schema (ck_rsvps_reachable) keeps an email or a phone on every live RSVP.
+    if not email and not phone:
+        raise DomainError("unreachable", _("Give an email or a phone number."))
+
+
+def add_attendee(
+    event: Event,
+    data: RsvpData,
+    *,
+    actor,
+    notify: bool = True,
+    now: datetime | None = None,
+) -> RsvpOutcome:
+    """Add a party by hand (staff), even after RSVPs close; seats follow the public's rules."""
+    event = lock_event(event)
+    now = now or utc_now()
+    if event.is_cancelled:
+        raise DomainError("event_cancelled", _("This event has been cancelled."))
+    if event.has_ended(now):
+        raise DomainError("closed", _("This event is over: nobody can be added any more."))
+    _check_party_size(event, data.party_size)
+    _require_contact(data.email, data.phone)
+    existing = _live_rsvp_for(event.id, data.email, data.phone)
+    if existing is not None:
+        raise AlreadyRsvped(existing)
+    rsvp, token = _new_rsvp(event.id, data)
+    _seat(rsvp, event, *_seat_counts(event.id), now)
+    if notify:
+        queue_rsvp_mail(rsvp, "confirmed" if rsvp.is_confirmed else "waitlisted")
+    db.session.flush()
+    record_audit(
+        "rsvp.create",
+        actor=actor,
+        object_type="rsvp",
+        object_id=rsvp.id,
+        details={
+            "event_id": event.id,
+            "party_size": rsvp.party_size,
+            "status": rsvp.status.value,
+            "notified": bool(notify and rsvp.email),
+        },
+    )
+    logger.info(
+        "RSVP %s added by staff for event %s: %s (party of %d)",
+        rsvp.id,
+        event.id,
+        rsvp.status,
+        rsvp.party_size,
+    )
+    return RsvpOutcome(rsvp, token, is_new=True)
+
+
+#: What staff may change of an RSVP's details (party size goes through change_party_size).
+STAFF_EDITABLE = ("name", "email", "phone", "language", "access_needs", "interpretation_request")
+
+
+def update_attendee(rsvp: Rsvp, data: RsvpData, *, actor, now: datetime | None = None) -> list[str]:
+    """Change a party's details and size (staff); return the names of the fields that changed."""
+    lock_event(rsvp.event)  # the event first, as every seat change does: no deadlock
+    db.session.refresh(rsvp)
+    _require_live(rsvp)
+    _require_contact(data.email, data.phone)
+    contacts = []
+    if data.email:
+        contacts.append(Rsvp.email == data.email)
+    if data.phone:
+        contacts.append(Rsvp.phone == data.phone)
+    clash = db.session.scalar(
+        select(Rsvp.id).where(
+            Rsvp.event_id == rsvp.event_id,
+            Rsvp.id != rsvp.id,
+            Rsvp.status != RsvpStatus.cancelled,
+            or_(*contacts),
+        )
+    )
+    if clash is not None:
+        raise DomainError(
+            "contact_taken",
+            _("Another attendee of this event already has this email or phone number."),
+        )
+    changed = [f for f in STAFF_EDITABLE if getattr(rsvp, f) != getattr(data, f)]
+    for field_name in changed:
+        setattr(rsvp, field_name, getattr(data, field_name))
+    if data.party_size != rsvp.party_size:
+        change_party_size(rsvp, data.party_size, now=now)
+        changed.append("party_size")
+    db.session.flush()
+    if changed:
+        record_audit(
+            "rsvp.update",
+            actor=actor,
+            object_type="rsvp",
+            object_id=rsvp.id,
+            details={"event_id": rsvp.event_id, "fields": changed},
+        )
+        logger.info("RSVP %s edited by staff: %s", rsvp.id, ", ".join(changed))
+    return changed
+
+
+def promote_rsvp(rsvp: Rsvp, *, actor, now: datetime | None = None) -> Rsvp:
+    """Give a waiting party its seats now, out of queue order if need be (organisers decide)."""
+    now = now or utc_now()
+    event = lock_event(rsvp.event)
+    db.session.refresh(rsvp)
+    _require_live(rsvp)
+    if not rsvp.is_waitlisted:
+        raise DomainError("not_waitlisted", _("This party is not on the waiting list."))
+    if event.is_cancelled:
+        raise DomainError("event_cancelled", _("This event has been cancelled."))
+    taken, _waiting = _seat_counts(event.id)
+    free = max(event.capacity - taken, 0)
+    if rsvp.party_size > free:
+        raise DomainError(
+            "no_seats",
+            _(
+                "This party of %(size)d does not fit: only %(free)d seats are free. "
+                "Raise the capacity or free some seats first.",
+                size=rsvp.party_size,
+                free=free,
+            ),
+        )
+    position = waitlist_position(rsvp)
+    rsvp.confirm()
+    _issue_tickets(rsvp, rsvp.party_size)
+    db.session.flush()
+    queue_rsvp_mail(rsvp, "promoted")
+    record_audit(
+        "rsvp.promote",
+        actor=actor,
+        object_type="rsvp",
+        object_id=rsvp.id,
+        details={"event_id": event.id, "party_size": rsvp.party_size, "position": position},
+    )
+    logger.info("RSVP %s moved from the waitlist by staff (was %s in line)", rsvp.id, position)
+    return rsvp
+
+
+def cancel_attendee(rsvp: Rsvp, *, actor, now: datetime | None = None) -> int:
+    """Cancel a party's RSVP (staff) and tell them; return how many parties got its seats."""
+    lock_event(rsvp.event)
+    db.session.refresh(rsvp)
+    _require_live(rsvp)
+    was_waiting = rsvp.is_waitlisted
+    _taken, waiting_before = _seat_counts(rsvp.event_id)
+    cancel_rsvp(rsvp, now=now)
+    _taken, waiting_after = _seat_counts(rsvp.event_id)
+    promoted = waiting_before - waiting_after - (1 if was_waiting else 0)
+    record_audit(
+        "rsvp.cancel",
+        actor=actor,
+        object_type="rsvp",
+        object_id=rsvp.id,
+        details={"event_id": rsvp.event_id, "party_size": rsvp.party_size, "promoted": promoted},
+    )
+    return promoted
+
+
+def resend_rsvp_mail(rsvp: Rsvp, *, actor) -> OutboxMessage:
+    """Queue the party's confirmation (ticket) or waitlist message again."""
+    _require_live(rsvp)
+    if not rsvp.email:
+        raise DomainError(
+            "no_email", _("This attendee gave no email address: there is nothing to resend.")
+        )
+    kind = "confirmed" if rsvp.is_confirmed else "waitlisted"
+    waiting = db.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.rsvp_id == rsvp.id,
+            OutboxMessage.kind == f"rsvp_{kind}",
+            OutboxMessage.status == MailStatus.pending,
+        )
+    )
+    if waiting is not None:
+        raise DomainError("already_queued", _("This message is already waiting in the outbox."))
+    message = queue_rsvp_mail(rsvp, kind)
+    record_audit(
+        "rsvp.resend",
+        actor=actor,
+        object_type="rsvp",
+        object_id=rsvp.id,
+        details={"event_id": rsvp.event_id, "kind": f"rsvp_{kind}", "message_id": message.id},
+    )
+    logger.info("RSVP %s: %s message queued again by staff", rsvp.id, kind)
+    return message

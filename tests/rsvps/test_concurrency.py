@@ -49,15 +49,15 @@ def seats_and_waitlist(app, event_id):
 
 def test_control_without_the_guard_the_harness_oversells(app, served, make_event, monkeypatch):
     event_id = make_event(capacity=50, guest_limit=0)
-    real_counts = services._seat_counts
+    real_counts = services._seat_counts_for
 
-    def slow_counts(event_id):
-        counts = real_counts(event_id)
+    def slow_counts(*args):
+        counts = real_counts(*args)
         time.sleep(0.005)  # widen the gap between reading the seats and taking them
         return counts
 
-    monkeypatch.setattr(services, "_lock_event", lambda event: event)
-    monkeypatch.setattr(services, "_seat_counts", slow_counts)
+    monkeypatch.setattr(services, "lock_event", lambda event: event)
+    monkeypatch.setattr(services, "_seat_counts_for", slow_counts)
     with app.app_context():
         slug = db.session.get(Event, event_id).slug
     results = burst(rsvp_requests(served, slug, 200))
