@@ -20,7 +20,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=os.path.abspath(instance_path) if instance_path else None,
     )
     from eventsvc.config import load_config
+    from eventsvc.i18n import AppRequest
 
+    app.request_class = AppRequest
     load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)

@@ -83,12 +83,16 @@ def event(slug: str):
             (field.errors if field else form.form_errors).append(e.message)
         else:
             if outcome.is_new and outcome.rsvp.is_confirmed:
-                flash(_("You're in! Your ticket is below."), "success")
+                message = (_("You're in! Your ticket is below."), "success")
             elif outcome.is_new:
-                flash(_("The event is full, so you're on the waitlist."), "info")
+                message = (_("The event is full, so you're on the waitlist."), "info")
             elif not outcome.is_repeat:
-                flash(_("You had already RSVPed: we updated your RSVP."), "info")
-            db.session.commit()
+                message = (_("You had already RSVPed: we updated your RSVP."), "info")
+            else:
+                message = None
+            db.session.commit()  # ends the event's lock: nothing slow before it
+            if message:
+                flash(*message)
             return redirect(url_for("rsvps.manage", token=outcome.token), code=303)
     elif closed is not None and form.is_submitted():
         form.form_errors.append(closed)
