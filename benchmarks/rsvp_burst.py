@@ -269,6 +269,9 @@ class Result:
     latencies: list[float]
     statuses: Counter
     errors: list[str] = field(default_factory=list)
+    #: CPU seconds the gunicorn workers and this process (the clients) used during the burst.
+    worker_cpu: float = 0.0
+    client_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -430,15 +433,22 @@ def check_guarantee(target: Target, capacity: int, requests: int, result: Result
 
 
 def _form_post(client, slug: str, n: int):
-    """Load the form (not counted), then return a callable that POSTs one RSVP."""
+    """Load the form (not counted), then return a callable that POSTs one RSVP.
+
+    Every POST sends the session cookie of the form load, as the burst's clients do: the
+    redirect is not followed, so a cookie kept from one POST to the next would pile up flash
+    messages that a browser would have shown and dropped.
+    """
     page = client.get(f"/events/{slug}")
     assert page.status_code == 200, page.status_code
     tag = CSRF_INPUT.search(page.get_data(as_text=True))
     token = INPUT_VALUE.search(tag.group(0)).group(1)
+    cookie = "; ".join(v.split(";", 1)[0] for v in page.headers.getlist("Set-Cookie"))
 
     def post(i: int = n):
         return client.post(
             f"/events/{slug}",
+            headers={"Cookie": cookie},
             data={
                 "csrf_token": token,
                 "submission_key": secrets.token_urlsafe(16),
@@ -470,7 +480,7 @@ def count_statements(target: Target) -> dict[str, int]:
         def listener(conn, cursor, statement, parameters, context, executemany):
             statements.append(statement)
 
-        client = app.test_client()
+        client = app.test_client(use_cookies=False)
         for label in ("confirmed", "waitlisted"):
             post = _form_post(client, "bench-count", len(counts))
             sa_event.listen(engine, "before_cursor_execute", listener)
@@ -532,7 +542,7 @@ def profile(target: Target, count: int, top: int = 25) -> None:
     try:
         with app.app_context():
             event_id = create_event("bench-profile", capacity=3 * count + 10)
-        client = app.test_client()
+        client = app.test_client(use_cookies=False)
         post = _form_post(client, "bench-profile", 0)
         for i in range(3):  # warm up: templates compiled, connections open
             post(10_000 + i)
@@ -596,14 +606,33 @@ def profile(target: Target, count: int, top: int = 25) -> None:
 # --- main -------------------------------------------------------------------------------------
 
 
+def worker_cpu_seconds(master_pid: int) -> float:
+    """Return the CPU time (user + system) gunicorn's workers have used so far, in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in children:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def run_once(args, pg_url: str, index: int) -> tuple[Result, list[str], Target]:
     target = prepare(args.database, pg_url, args.capacity)
     port = args.port or free_port()
-    with gunicorn(target, args.workers, port):
+    with gunicorn(target, args.workers, port) as proc:
+        cpu_before, client_before = worker_cpu_seconds(proc.pid), time.process_time()
         result = burst(port, args.requests, args.concurrency)
+        result.worker_cpu = worker_cpu_seconds(proc.pid) - cpu_before
+        result.client_cpu = time.process_time() - client_before
     print(f"run {index}:")
     print(f"  wall time:   {result.wall:.2f} s")
     print(f"  RSVPs/s:     {result.rate:.1f}")
+    print(
+        f"  CPU ms/RSVP: gunicorn workers {result.worker_cpu / args.requests * 1000:.2f}, "
+        f"load generator {result.client_cpu / args.requests * 1000:.2f}"
+    )
     if result.latencies:
         print(
             "  latency ms:  "
