@@ -15,13 +15,28 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import case, false, func, insert, select, update
+from sqlalchemy import (
+    Select,
+    Update,
+    bindparam,
+    case,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -29,7 +44,7 @@ from eventsvc.auth.models import StaffUser
 from eventsvc.checkin.models import CheckIn, DoorPass
 from eventsvc.core.services import record_audit
 from eventsvc.db import utc_now
-from eventsvc.errors import DomainError
+from eventsvc.errors import DomainError, Forbidden
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.i18n import _
@@ -55,12 +70,30 @@ WAITLISTED = "waitlisted"
 
 
 @dataclass(frozen=True)
+class EventRef:
+    """What a door needs of its event on the hot path: its id and its time zone."""
+
+    id: int
+    timezone: str
+
+
+@dataclass(frozen=True)
+class DoorPassRef:
+    """What a scan needs of its door pass: its id and its name."""
+
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
 class Door:
     """Who scans: a door pass or a logged-in staff member, at one event."""
 
-    event: Event
-    door_pass: DoorPass | None = None
+    event: Event | EventRef
+    door_pass: DoorPass | DoorPassRef | None = None
     staff: StaffUser | None = None
+    #: The door link was looked up in this request (False: a worker's recent lookup, reused).
+    verified: bool = True
 
     @property
     def label(self) -> str:
@@ -128,22 +161,66 @@ def revoke_door_pass(door_pass: DoorPass, *, now: datetime | None = None) -> Doo
     return door_pass
 
 
-def door_for_token(token: str, *, now: datetime | None = None) -> Door:
-    """Return the door a link's token opens, or raise why it does not."""
+#: Seconds a worker reuses a door link's lookup for check-ins. The admission itself checks that
+#: the link is still open, so a link switched off stops at its very next scan all the same.
+DOOR_CACHE_SECONDS = 30
+_recent_doors: dict[str, tuple[float, Door]] = {}
+
+
+def door_for_token(token: str, *, now: datetime | None = None, reuse: bool = False) -> Door:
+    """Return the door a link's token opens, or raise why it does not (Forbidden).
+
+    One small query, with only what a scan needs; pages that show the event load it themselves.
+    reuse: accept this worker's lookup of the last DOOR_CACHE_SECONDS (check-ins only: their
+    admission checks the link again).
+    """
     if not token or len(token) > 64:
-        raise DomainError("door_unknown", _("This door link is not valid."))
-    door_pass = db.session.scalar(
-        select(DoorPass)
-        .where(DoorPass.token_hash == token_hash(token))
-        .options(joinedload(DoorPass.event))  # one statement: the door and its event
+        raise Forbidden("door_unknown", _("This door link is not valid."))
+    key = token_hash(token)
+    if reuse and (recent := _recent_doors.get(key)) and recent[0] > time.monotonic():
+        return recent[1]
+    row = db.session.execute(_door_query(), {"token_hash": key}).one_or_none()
+    if row is None:
+        raise Forbidden("door_unknown", _("This door link is not valid."))
+    _check_open(row.revoked_dt, row.expires_dt, now or utc_now())
+    door = Door(
+        event=EventRef(row.event_id, row.timezone), door_pass=DoorPassRef(row.id, row.label)
     )
-    if door_pass is None:
-        raise DomainError("door_unknown", _("This door link is not valid."))
-    if door_pass.revoked_dt is not None:
-        raise DomainError("door_revoked", _("This door link was switched off by the organisers."))
-    if not door_pass.is_valid(now or utc_now()):
-        raise DomainError("door_expired", _("This door link has expired."))
-    return Door(event=door_pass.event, door_pass=door_pass)
+    _recent_doors[key] = (time.monotonic() + DOOR_CACHE_SECONDS, replace(door, verified=False))
+    return door
+
+
+def _check_open(revoked_dt: datetime | None, expires_dt: datetime, now: datetime) -> None:
+    if revoked_dt is not None:
+        raise Forbidden("door_revoked", _("This door link was switched off by the organisers."))
+    if now >= expires_dt:
+        raise Forbidden("door_expired", _("This door link has expired."))
+
+
+def _check_door_still_open(door: Door, now: datetime) -> None:
+    """Look again at a reused door link: switched off or expired since, it opens nothing."""
+    if door.door_pass is None or door.verified:
+        return
+    revoked_dt, expires_dt = db.session.execute(
+        select(DoorPass.revoked_dt, DoorPass.expires_dt).where(DoorPass.id == door.door_pass.id)
+    ).one()
+    _check_open(revoked_dt, expires_dt, now)
+
+
+@cache
+def _door_query() -> Select:
+    return (
+        select(
+            DoorPass.id,
+            DoorPass.label,
+            DoorPass.revoked_dt,
+            DoorPass.expires_dt,
+            DoorPass.event_id,
+            Event.timezone,
+        )
+        .join(Event, Event.id == DoorPass.event_id)
+        .where(DoorPass.token_hash == bindparam("token_hash"))
+    )
 
 
 # --- check-in ---------------------------------------------------------------------------------
@@ -186,8 +263,82 @@ def _refused(at: Door, result: str, logged_ticket_id, client_scan_id, scanned_dt
     return Verdict(result, scan_id=scan_id, **known)
 
 
-def _of_rsvp(column):
-    return select(column).where(Rsvp.id == Ticket.rsvp_id).scalar_subquery()
+@cache
+def _with_log(admit: Update) -> Select:
+    """PostgreSQL: the admission and its log line in one statement (data-modifying CTEs)."""
+    log = CheckIn.__table__.c
+    admitted = admit.cte("admitted")
+    logged = (
+        insert(CheckIn.__table__)
+        .from_select(
+            ["event_id", "ticket_id", "door_pass_id", "staff_id", "scanned_dt", "created_dt"]
+            + ["client_scan_id", "result", "is_undone"],
+            select(
+                bindparam("the_event", type_=log.event_id.type),
+                bindparam("the_ticket", type_=log.ticket_id.type),
+                bindparam("door_id", type_=log.door_pass_id.type),
+                bindparam("staff_id", type_=log.staff_id.type),
+                bindparam("scanned", type_=log.scanned_dt.type),
+                bindparam("now", type_=log.created_dt.type),
+                bindparam("scan_id", type_=log.client_scan_id.type),
+                literal(OK, log.result.type),
+                false(),
+            ).select_from(admitted),
+        )
+        .returning(log.id)
+        .cte("logged")
+    )
+    return select(admitted, logged.c.id.label("scan_id")).join_from(admitted, logged, true())
+
+
+@cache
+def _admit_statement(*, with_seed: bool, by_door_pass: bool, guarded: bool = True) -> Update:
+    """Build (once) the UPDATE that admits a ticket and returns who it is.
+
+    by_door_pass: the door link must still be open (not switched off, not expired).
+    guarded=False leaves out "not yet checked in": only the control test wants that, to show
+    that two doors then admit the same ticket twice.
+    """
+    tickets = Ticket.__table__
+    rsvps = Rsvp.__table__
+
+    def of_rsvp(column):
+        # Scalar subqueries, not UPDATE … FROM: SQLite's RETURNING sees only the updated table.
+        return select(column).where(rsvps.c.id == tickets.c.rsvp_id).scalar_subquery()
+
+    conditions = [
+        tickets.c.id == bindparam("the_ticket"),
+        tickets.c.event_id == bindparam("the_event"),
+        tickets.c.status == TicketStatus.active,
+    ]
+    if guarded:
+        conditions.append(tickets.c.checked_in_dt.is_(None))
+    if with_seed:
+        conditions.append(tickets.c.secret == bindparam("seed"))
+    if by_door_pass:
+        passes = DoorPass.__table__.c
+        conditions.append(
+            exists().where(
+                passes.id == bindparam("door_id"),
+                passes.revoked_dt.is_(None),
+                passes.expires_dt > bindparam("now"),
+            )
+        )
+    return (
+        update(tickets)
+        .where(*conditions)
+        .values(
+            checked_in_dt=bindparam("now"),
+            checked_in_door_id=bindparam("door_id"),
+            checked_in_by_staff_id=bindparam("staff_id"),
+        )
+        .returning(
+            tickets.c.rsvp_id,
+            tickets.c.position,
+            of_rsvp(rsvps.c.name).label("name"),
+            of_rsvp(rsvps.c.party_size).label("party_size"),
+        )
+    )
 
 
 def check_in(
@@ -215,44 +366,39 @@ def check_in(
         raise DomainError("missing_code", _("Scan a code or pick a person."))
 
     # 1. The check-in itself: only an active, matching, not yet admitted ticket of this event.
-    conditions = [
-        Ticket.id == ticket_id,
-        Ticket.event_id == event.id,
-        Ticket.status == TicketStatus.active,
-        Ticket.checked_in_dt.is_(None),
-    ]
-    if seed is not None:
-        conditions.append(Ticket.secret == seed)
-    admitted = db.session.execute(
-        update(Ticket)
-        .where(*conditions)
-        .values(
-            checked_in_dt=now,
-            checked_in_door_id=door.door_pass.id if door.door_pass else None,
-            checked_in_by_staff_id=door.staff.id if door.staff else None,
-        )
-        # Scalar subqueries, not UPDATE … FROM: SQLite's RETURNING sees only the updated table.
-        .returning(
-            Ticket.rsvp_id,
-            Ticket.position,
-            _of_rsvp(Rsvp.name).label("name"),
-            _of_rsvp(Rsvp.party_size).label("party_size"),
-        )
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
+    #    On PostgreSQL the same statement writes the scan's log line.
+    admit = _admit_statement(with_seed=seed is not None, by_door_pass=door.door_pass is not None)
+    logs_too = db.session.get_bind().dialect.name == "postgresql"
+    params = {
+        "the_ticket": ticket_id,
+        "the_event": event.id,
+        "seed": seed,
+        "now": now,
+        "door_id": door.door_pass.id if door.door_pass else None,
+        "staff_id": door.staff.id if door.staff else None,
+        "scanned": scanned_dt or now,
+        "scan_id": client_scan_id,
+    }
+    try:
+        if logs_too:
+            admitted = db.session.execute(_with_log(admit), params).one_or_none()
+            scan_id = admitted.scan_id if admitted else None
+        else:
+            admitted = db.session.execute(admit, params).one_or_none()
+            scan_id = None
+            if admitted is not None:
+                scan_id = _log(
+                    door,
+                    OK,
+                    ticket_id=ticket_id,
+                    client_scan_id=client_scan_id,
+                    scanned_dt=scanned_dt,
+                    now=now,
+                )
+    except IntegrityError:
+        # The scan id was used before, for another ticket: the caller rolls back the UPDATE.
+        raise DomainError("duplicate_scan_id", _("This scan was already sent.")) from None
     if admitted is not None:
-        try:
-            scan_id = _log(
-                door,
-                OK,
-                ticket_id=ticket_id,
-                client_scan_id=client_scan_id,
-                scanned_dt=scanned_dt,
-                now=now,
-            )
-        except IntegrityError:
-            # The scan id was used before, for another ticket: the caller rolls back the UPDATE.
-            raise DomainError("duplicate_scan_id", _("This scan was already sent.")) from None
         logger.info("Ticket %s checked in (scan %s)", ticket_id, scan_id)
         return Verdict(
             OK,
@@ -272,6 +418,7 @@ def check_in(
 
 def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, scanned_dt, now):
     """Say why a ticket was not admitted (2nd statement) and log the refusal (3rd)."""
+    _check_door_still_open(door, now)
     same_scan = CheckIn.client_scan_id == client_scan_id if client_scan_id else false()
     row = db.session.execute(
         select(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -78,7 +79,8 @@ def door_page(token: str):
         door = door_for_token(token)
     except DomainError as e:
         return render_template("checkin/closed.html", message=e.message), 403
-    return _scanner(door, api_token=token)
+    event = db.session.get(Event, door.event.id)  # the page shows the event, not only its id
+    return _scanner(replace(door, event=event), api_token=token)
 
 
 @bp.get("/door/event/<int:event_id>")
@@ -107,7 +109,8 @@ def authenticate():
     token = request.headers.get(DOOR_HEADER)
     if token:
         try:
-            door = door_for_token(token)
+            # Check-ins reuse a recent lookup of the link: their admission checks it again.
+            door = door_for_token(token, reuse=request.endpoint == "api.checkins")
         except DomainError as e:
             return _error(e.code, e.message, 403)
         if door.event.id != event_id:

@@ -547,6 +547,9 @@ def test_live_json_counts_per_door_and_quarter_hour(app, client, organiser, door
         event = db.session.get(Event, event_id)
         main = Door(event=event, door_pass=db.session.get(DoorPass, door_night["main"]))
         side = Door(event=event, door_pass=db.session.get(DoorPass, door_night["side"]))
+        for door in (main, side):  # the links must still be open at that made-up time
+            door.door_pass.expires_dt = at + timedelta(days=1)
+        db.session.flush()
         codes = door_night["codes"]
         assert check_in(main, code=codes[0], now=at + timedelta(minutes=2)).ok
         assert check_in(main, code=codes[1], now=at + timedelta(minutes=14)).ok

@@ -229,6 +229,28 @@ def test_revoked_and_expired_door_links_are_refused(app, client, door, scan, cha
     assert ticket(app, door["tickets"][0])["checked_in_dt"] is None
 
 
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"revoked_dt": utc_now()}, "door_revoked"),
+        ({"expires_dt": utc_now() - timedelta(minutes=1)}, "door_expired"),
+    ],
+)
+def test_a_link_switched_off_mid_shift_stops_at_its_next_scan(
+    app, client, door, scan, change, error
+):
+    # The first scan lets this worker reuse its lookup of the link for the next ones.
+    assert scan(code=door["codes"][0]).get_json()["result"] == "ok"
+    with app.app_context():
+        db.session.execute(
+            DoorPass.__table__.update().where(DoorPass.id == door["main_id"]).values(**change)
+        )
+        db.session.commit()
+    response = scan(code=door["codes"][1])
+    assert response.status_code == 403 and response.get_json()["error"] == error
+    assert ticket(app, door["tickets"][1])["checked_in_dt"] is None
+
+
 def test_door_of_one_event_cannot_reach_another(app, client, door, scan):
     response = scan(code=door["other_code"], token=door["main"], event_id=door["other_event_id"])
     assert response.status_code == 403 and response.get_json()["error"] == "wrong_door"
@@ -352,8 +374,11 @@ def test_a_check_in_is_at_most_three_statements(app, client, door):
     finally:
         sa_event.remove(engine, "before_cursor_execute", count)
     assert response.get_json()["ok"]
-    # The whole request: the door link (1), the conditional UPDATE (2), the log (3).
-    assert len(first) <= 3, first
+    # The whole request: the door link (1), the conditional UPDATE (2), the log (3); on
+    # PostgreSQL the UPDATE and the log are one statement.
+    with app.app_context():
+        expected = 2 if db.engine.dialect.name == "postgresql" else 3
+    assert len(first) == expected, first
     assert len(repeat) <= 4, repeat  # refused: + one SELECT to say why
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CheckIn)) == 2
