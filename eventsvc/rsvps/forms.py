@@ -54,6 +54,21 @@ def _name_field(label, *, required, too_long, **kwargs) -> StringField:
     )
 
 
+def _access_needs_field(label) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
+        render_kw={"rows": 3},
+    )
+
+
+def _interpretation_field(label) -> StringField:
+    return StringField(
+        label,
+        validators=[Optional(), Length(max=200, message=_l("Keep this under 200 characters."))],
+    )
+
+
 class PartySizeField(SelectField):
     """How many people come, the person included; the choices come from the event."""
 
@@ -88,15 +103,8 @@ class RsvpForm(FlaskForm):
         validators=[DataRequired(_l("Choose a language."))],
     )
     party_size = PartySizeField(_l("How many people are coming, counting you?"))
-    access_needs = TextAreaField(
-        _l("Accessibility needs (optional)"),
-        validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
-        render_kw={"rows": 3},
-    )
-    interpretation_request = StringField(
-        _l("Interpretation you need (optional)"),
-        validators=[Optional(), Length(max=200, message=_l("Keep this under 200 characters."))],
-    )
+    access_needs = _access_needs_field(_l("Accessibility needs (optional)"))
+    interpretation_request = _interpretation_field(_l("Interpretation you need (optional)"))
     consent_contact = BooleanField(_l("Send me reminders and updates about this event."))
     submission_key = HiddenField()
 
@@ -180,15 +188,8 @@ class AttendeeForm(FlaskForm):
         validators=[DataRequired(_l("Choose a language."))],
     )
     party_size = PartySizeField(_l("Party size, counting the person"))
-    access_needs = TextAreaField(
-        _l("Accessibility needs"),
-        validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
-        render_kw={"rows": 3},
-    )
-    interpretation_request = StringField(
-        _l("Interpretation needed"),
-        validators=[Optional(), Length(max=200, message=_l("Keep this under 200 characters."))],
-    )
+    access_needs = _access_needs_field(_l("Accessibility needs"))
+    interpretation_request = _interpretation_field(_l("Interpretation needed"))
 
     validate_phone = e164_phone
 
