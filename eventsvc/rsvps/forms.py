@@ -172,7 +172,7 @@ class DeleteDataForm(FlaskForm):
 
 
 class AttendeeForm(FlaskForm):
-    """A party's details as staff edit them; email and phone are both optional for staff."""
+    """A party's details as staff edit them; a walk-in needs no email or phone."""
 
     name = _name_field(
         _l("Name"),
@@ -196,13 +196,6 @@ class AttendeeForm(FlaskForm):
     def __init__(self, *args, max_party_size: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
         self.party_size.choices = _party_choices(max_party_size)
-
-    def validate(self, extra_validators=None) -> bool:
-        """Run the field checks; the database keeps an email or a phone for every attendee."""
-        valid = super().validate(extra_validators)
-        if not require_email_or_phone(self, _l("Give an email or a phone number.")):
-            valid = False
-        return valid
 
     def to_data(self, *, consent_contact: bool = False) -> RsvpData:
         """Return the validated details for the service."""

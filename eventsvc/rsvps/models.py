@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from eventsvc.db import TitledEnum, UTCDateTime, enum_type, utc_now
@@ -52,8 +61,10 @@ class Rsvp(db.Model):
     __tablename__ = "rsvps"
     __table_args__ = (
         CheckConstraint("party_size >= 1", name="party_size_positive"),
+        # The public form asks for an email or a phone; staff may add a walk-in without either.
         CheckConstraint(
-            "is_anonymised OR email IS NOT NULL OR phone IS NOT NULL", name="reachable"
+            "added_by_staff OR is_anonymised OR email IS NOT NULL OR phone IS NOT NULL",
+            name="reachable",
         ),
         # Lookups for "already RSVPed?" (a service rule among non-cancelled RSVPs) and the door.
         # One live RSVP per email and per phone and event: the same person twice updates it.
@@ -110,6 +121,8 @@ class Rsvp(db.Model):
     cancelled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Personal data was purged (retention or the person's request); counts are kept.
     is_anonymised: Mapped[bool] = mapped_column(default=False)
+    #: Added by hand in the back office (a walk-in, a phone call), not through the public form.
+    added_by_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
     anonymised_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event: Mapped[Event] = relationship(back_populates="rsvps")

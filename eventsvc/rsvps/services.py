@@ -674,10 +674,13 @@ class AlreadyRsvped(DomainError):
         self.rsvp = rsvp
 
 
-def _require_contact(email: str | None, phone: str | None) -> None:
-    # The schema (ck_rsvps_reachable) keeps an email or a phone on every live RSVP.
-    if not email and not phone:
-        raise DomainError("unreachable", _("Give an email or a phone number."))
+def _require_contact(rsvp: Rsvp, email: str | None, phone: str | None) -> None:
+    # The schema (ck_rsvps_reachable): an email or a phone on every RSVP made through the public
+    # form; staff may add a walk-in without either.
+    if not rsvp.added_by_staff and not email and not phone:
+        raise DomainError(
+            "unreachable", _("This person RSVPed online: keep an email or a phone number.")
+        )
 
 
 def add_attendee(
@@ -696,11 +699,11 @@ def add_attendee(
     if event.has_ended(now):
         raise DomainError("closed", _("This event is over: nobody can be added any more."))
     _check_party_size(event, data.party_size)
-    _require_contact(data.email, data.phone)
     existing = _live_rsvp_for(event.id, data.email, data.phone)
     if existing is not None:
         raise AlreadyRsvped(existing)
     rsvp, token = _new_rsvp(event.id, data)
+    rsvp.added_by_staff = True  # a walk-in may give no email or phone at all
     _seat(rsvp, event, *_seat_counts(event.id), now)
     if notify:
         queue_rsvp_mail(rsvp, "confirmed" if rsvp.is_confirmed else "waitlisted")
@@ -736,13 +739,13 @@ def update_attendee(rsvp: Rsvp, data: RsvpData, *, actor, now: datetime | None =
     lock_event(rsvp.event)  # the event first, as every seat change does: no deadlock
     db.session.refresh(rsvp)
     _require_live(rsvp)
-    _require_contact(data.email, data.phone)
+    _require_contact(rsvp, data.email, data.phone)
     contacts = []
     if data.email:
         contacts.append(Rsvp.email == data.email)
     if data.phone:
         contacts.append(Rsvp.phone == data.phone)
-    clash = db.session.scalar(
+    clash = contacts and db.session.scalar(
         select(Rsvp.id).where(
             Rsvp.event_id == rsvp.event_id,
             Rsvp.id != rsvp.id,
@@ -750,7 +753,7 @@ def update_attendee(rsvp: Rsvp, data: RsvpData, *, actor, now: datetime | None =
             or_(*contacts),
         )
     )
-    if clash is not None:
+    if clash:
         raise DomainError(
             "contact_taken",
             _("Another attendee of this event already has this email or phone number."),

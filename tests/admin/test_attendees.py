@@ -461,9 +461,6 @@ def test_add_by_hand_errors_keep_what_was_typed(app, client, organiser, event_id
     assert "Enter the person" in html and 'id="name-error"' in html
     assert 'value="not-an-email"' in html and 'value="Mixteco"' in html
     assert 'aria-describedby="name-error"' in html
-    response = client.post(f"{base(event_id)}/new", data=new_form(email="", phone=""))
-    assert response.status_code == 400
-    assert "Give an email or a phone number." in response.get_data(as_text=True)
     response = client.post(f"{base(event_id)}/new", data=new_form(party_size="9"))
     assert response.status_code == 400
     # Someone who already RSVPed is not added twice: the page links to their RSVP.
@@ -923,3 +920,33 @@ def test_moves_from_the_waiting_list_at_once_never_overfill_the_event(
         )
     assert taken == 5 and tickets == 5
     assert len(audit(app, "rsvp.promote")) == 1
+
+
+def test_a_walk_in_needs_no_email_or_phone(app, client, organiser, event_id):
+    response = client.post(
+        f"{base(event_id)}/new",
+        data=new_form(name="Walk-in Wendy", email="", phone="", walk_in="y"),
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        rsvp = db.session.scalar(select(Rsvp).where(Rsvp.name == "Walk-in Wendy"))
+        assert (rsvp.email, rsvp.phone, rsvp.added_by_staff) == (None, None, True)
+        assert rsvp.status == RsvpStatus.confirmed
+        assert all(t.is_checked_in for t in rsvp.tickets)
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_an_online_rsvp_keeps_an_email_or_a_phone(app, client, organiser, event_id):
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        data = RsvpData(
+            name="Online Olga", email="olga@example.org", phone=None, language="en", party_size=1
+        )
+        online = submit_rsvp(event, data).rsvp.id
+        db.session.commit()
+    rsvp = get_rsvp(app, online)
+    response = client.post(f"{base(event_id)}/{online}", data=edit_form(rsvp, email="", phone=""))
+    assert response.status_code == 400
+    assert "keep an email or a phone number" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Rsvp, online).email == "olga@example.org"
