@@ -80,7 +80,8 @@ def doors(event_id: int):
 @bp.post("/events/<int:event_id>/doors/<int:door_id>/revoke")
 def revoke_door(event_id: int, door_id: int):
     """Switch a door link off at once."""
-    revoke_door_pass(_door_pass(event_or_404(event_id), door_id))  # CSRF is checked for every POST
+    # CSRF is checked for every POST.
+    revoke_door_pass(_door_pass(event_or_404(event_id), door_id), actor=current_user)
     db.session.commit()
     flash(_("Door link switched off."), "success")
     return redirect(url_for("admin.doors", event_id=event_id), code=303)

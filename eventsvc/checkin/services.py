@@ -149,14 +149,30 @@ def create_door_pass(event: Event, label: str, *, actor: StaffUser | None = None
     door_pass.token_hash = token_hash(door_pass_token(door_pass))
     db.session.add(door_pass)
     db.session.flush()
+    record_audit(
+        "door_pass.create",
+        actor=actor,
+        object_type="door_pass",
+        object_id=door_pass.id,
+        details={"event_id": event.id, "label": label},
+    )
     logger.info("Door pass %s created for event %s", door_pass.id, event.id)
     return door_pass
 
 
-def revoke_door_pass(door_pass: DoorPass, *, now: datetime | None = None) -> DoorPass:
+def revoke_door_pass(
+    door_pass: DoorPass, *, actor: StaffUser | None = None, now: datetime | None = None
+) -> DoorPass:
     """Shut a door link at once."""
     door_pass.revoke(now or utc_now())
     db.session.flush()
+    record_audit(
+        "door_pass.revoke",
+        actor=actor,
+        object_type="door_pass",
+        object_id=door_pass.id,
+        details={"event_id": door_pass.event_id, "label": door_pass.label},
+    )
     logger.info("Door pass %s revoked", door_pass.id)
     return door_pass
 

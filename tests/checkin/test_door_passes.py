@@ -9,6 +9,7 @@ from sqlalchemy import select
 from eventsvc.auth.models import Role
 from eventsvc.checkin.models import DoorPass
 from eventsvc.checkin.services import door_pass_token
+from eventsvc.core.models import AuditLog
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.security import token_hash
@@ -58,6 +59,13 @@ def test_organiser_makes_shows_and_revokes_a_door_link(
     assert client.get(f"/door/{token}").status_code == 200
     assert client.post(f"/admin/events/{event_id}/doors/{door_id}/revoke").status_code == 303
     assert client.get(f"/door/{token}").status_code == 403
+    with app.app_context():
+        entries = db.session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
+        assert [(e.action, e.object_id, e.details["event_id"]) for e in entries] == [
+            ("door_pass.create", str(door_id), event_id),
+            ("door_pass.revoke", str(door_id), event_id),
+        ]
+        assert all(e.actor_id is not None for e in entries)
 
 
 def test_door_link_of_one_event_is_not_reachable_through_another(
