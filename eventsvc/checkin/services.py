@@ -217,10 +217,12 @@ def _check_door_still_open(door: Door, now: datetime) -> None:
     """Look again at a reused door link: switched off or expired since, it opens nothing."""
     if door.door_pass is None or door.verified:
         return
-    revoked_dt, expires_dt = db.session.execute(
+    row = db.session.execute(
         select(DoorPass.revoked_dt, DoorPass.expires_dt).where(DoorPass.id == door.door_pass.id)
-    ).one()
-    _check_open(revoked_dt, expires_dt, now)
+    ).one_or_none()
+    if row is None:  # deleted with its event since
+        raise Forbidden("door_unknown", _("This door link is not valid."))
+    _check_open(row.revoked_dt, row.expires_dt, now)
 
 
 @cache

@@ -251,6 +251,16 @@ def test_a_link_switched_off_mid_shift_stops_at_its_next_scan(
     assert ticket(app, door["tickets"][1])["checked_in_dt"] is None
 
 
+def test_a_link_deleted_mid_shift_stops_at_its_next_scan(app, client, door, scan):
+    assert scan(code=door["codes"][0]).get_json()["result"] == "ok"
+    with app.app_context():
+        db.session.execute(DoorPass.__table__.delete().where(DoorPass.id == door["main_id"]))
+        db.session.commit()
+    response = scan(code=door["codes"][1])
+    assert response.status_code == 403 and response.get_json()["error"] == "door_unknown"
+    assert ticket(app, door["tickets"][1])["checked_in_dt"] is None
+
+
 def test_door_of_one_event_cannot_reach_another(app, client, door, scan):
     response = scan(code=door["other_code"], token=door["main"], event_id=door["other_event_id"])
     assert response.status_code == 403 and response.get_json()["error"] == "wrong_door"
