@@ -121,15 +121,8 @@ def manage_url(rsvp: Rsvp) -> str:
 
 def _seat_counts(event_id: int) -> tuple[int, int]:
     """Return the confirmed seats and the waiting parties of an event, in one query."""
-    confirmed = Rsvp.status == RsvpStatus.confirmed
-    waiting = Rsvp.status == RsvpStatus.waitlisted
-    taken, parties = db.session.execute(
-        select(
-            func.coalesce(func.sum(case((confirmed, Rsvp.party_size), else_=0)), 0),
-            func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
-        ).where(Rsvp.event_id == event_id)
-    ).one()
-    return int(taken), int(parties)
+    taken, parties, _nobody = _seat_counts_for(event_id, None, None)
+    return taken, parties
 
 
 @cache
