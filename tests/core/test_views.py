@@ -114,7 +114,7 @@ def test_rate_limited_page_in_both_languages(make_app, lang, text):
     app = make_app()
 
     @app.get("/limited")
-    @limiter.limit("1 per minute")
+    @limiter.limit("1 per day")
     def limited():
         return "ok"
 

@@ -123,7 +123,9 @@ def test_mark_active_and_inactive(app, client, organiser, sign_up):
     client.post(f"/admin/members/{member_id}/status/inactive")
     with app.app_context():
         assert db.session.get(Member, member_id).status == MemberStatus.inactive
-        entries = db.session.scalars(select(AuditLog).where(AuditLog.action == "member.status"))
+        entries = db.session.scalars(
+            select(AuditLog).where(AuditLog.action == "member.status").order_by(AuditLog.id)
+        )
         assert [e.details["to"] for e in entries] == ["active", "inactive"]
     assert client.post(f"/admin/members/{member_id}/status/left").status_code == 404
     assert client.post("/admin/members/999/status/active").status_code == 404

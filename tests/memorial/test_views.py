@@ -197,7 +197,7 @@ def test_duplicate_submission_keeps_one_tribute(app, client, make_honoree):
 
 
 def test_rate_limit_stops_a_flood_using_the_configured_storage(make_app, make_honoree):
-    app = make_app(WTF_CSRF_ENABLED=False, MEMORIAL_TRIBUTE_RATE_LIMIT="3 per minute")
+    app = make_app(WTF_CSRF_ENABLED=False, MEMORIAL_TRIBUTE_RATE_LIMIT="3 per day")
     client = app.test_client()
     slug = make_honoree()
     statuses = [
@@ -219,7 +219,7 @@ def test_rate_limit_stops_a_flood_using_the_configured_storage(make_app, make_ho
 
 
 def test_candle_counts_and_is_rate_limited(make_app, make_honoree):
-    app = make_app(WTF_CSRF_ENABLED=False, MEMORIAL_CANDLE_RATE_LIMIT="2 per minute")
+    app = make_app(WTF_CSRF_ENABLED=False, MEMORIAL_CANDLE_RATE_LIMIT="2 per day")
     client = app.test_client()
     slug = make_honoree()
     first = client.post(f"/memorial/{slug}/candle")
