@@ -41,3 +41,27 @@ def keep_private(response):
     response.headers.setdefault("Cache-Control", "private, no-store")
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def _lookup_failed(response) -> bool:
+    # Only a link that finds nothing counts: its owner opening it again and again never does.
+    return response.status_code in (403, 404, 410)
+
+
+def _token_lookup_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["TOKEN_LOOKUP_LIMIT"]
+
+
+def limit_failed_lookups(view):
+    """Count a client's failed look-ups of private links (manage, feed, member, tribute, door).
+
+    Every kind of token shares one budget per client address (``TOKEN_LOOKUP_LIMIT``): past it,
+    429 with Retry-After, so nobody can try tokens at speed. Successful look-ups cost nothing.
+    """
+    from eventsvc.extensions import limiter
+
+    return limiter.shared_limit(
+        _token_lookup_limit, scope="token-lookup", deduct_when=_lookup_failed
+    )(view)

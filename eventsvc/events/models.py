@@ -112,6 +112,8 @@ class Event(BilingualMixin, db.Model):
     ical_sequence: Mapped[int] = mapped_column(default=0)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    #: When the retention purge erased its attendees' personal data (counts stay); None before.
+    purged_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     series: Mapped[Series] = relationship(back_populates="events")
     rsvps: Mapped[list[Rsvp]] = relationship(back_populates="event", order_by="Rsvp.created_dt")
