@@ -139,9 +139,21 @@ def register_cli(app: Flask) -> None:
 
 
 def configure_logging(app: Flask) -> None:
-    """Log to stderr at LOG_LEVEL outside tests; gunicorn and systemd collect it."""
+    """Log to stderr at LOG_LEVEL outside tests; gunicorn and systemd collect it.
+
+    No line names anybody: the request, rate-limit and exception lines of werkzeug,
+    Flask-Limiter and Flask are rewritten (addresses truncated, private links redacted), and
+    outside tests every handler of the root logger scrubs what any other library writes.
+    """
+    from eventsvc.logs import REDACTED_LOGGERS, install_filter
+
+    for name in REDACTED_LOGGERS:
+        install_filter(logging.getLogger(name))
+    install_filter(app.logger)  # "Exception on <path>" and its traceback
     if app.testing:
         return
     level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("eventsvc").setLevel(level)
+    for handler in logging.getLogger().handlers:
+        install_filter(handler)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
@@ -235,3 +236,59 @@ def served(app, app_config):
     server.shutdown()
     thread.join(timeout=10)
     dispose(server_app)
+
+
+class _EveryRecord(logging.Handler):
+    """Keep every record logged during a test, whatever its logger."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def personal_data_in(record: logging.LogRecord) -> list[str]:
+    """Return the emails, E.164 phones and token-like strings in a record's text and traceback."""
+    from eventsvc.logs import EMAIL, PHONE, TOKEN_CANDIDATE, looks_like_token
+
+    try:
+        text = record.getMessage()
+    except Exception:  # a broken format string is a bug of its own, not a leak
+        text = str(record.msg)
+    if record.exc_text:
+        text += "\n" + record.exc_text
+    elif record.exc_info:
+        text += "\n" + logging.Formatter().formatException(record.exc_info)
+    if record.stack_info:
+        text += "\n" + record.stack_info
+    return (
+        EMAIL.findall(text)
+        + PHONE.findall(text)
+        + [w for w in TOKEN_CANDIDATE.findall(text) if looks_like_token(w)]
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs():
+    """Fail any test whose log lines (INFO and up, any logger) carry an email, phone or token.
+
+    Issue 12: no name, email, phone or token in any log line. Names cannot be told from other
+    words; the rest can, in the message and in any traceback logged with it.
+    """
+    root = logging.getLogger()
+    level = root.level
+    catcher = _EveryRecord()
+    root.addHandler(catcher)
+    root.setLevel(min(level or logging.WARNING, logging.INFO))
+    yield catcher
+    root.removeHandler(catcher)
+    root.setLevel(level)
+    leaks = [
+        f"{record.name} {record.levelname}: {found}"
+        for record in catcher.records
+        if (found := personal_data_in(record))
+    ]
+    if leaks:
+        pytest.fail("personal data in the logs:\n" + "\n".join(leaks), pytrace=False)

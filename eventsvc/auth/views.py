@@ -28,6 +28,7 @@ from eventsvc.auth.services import (
 from eventsvc.errors import DomainError
 from eventsvc.extensions import db, limiter, login_manager
 from eventsvc.i18n import _, _l
+from eventsvc.logs import hashed
 from eventsvc.security import keep_private, safe_next_url
 
 bp = Blueprint("auth", __name__)
@@ -62,6 +63,12 @@ def _throttle() -> str:
     return current_app.config["LOGIN_THROTTLE"]
 
 
+def _login_key() -> str:
+    # Per account, but hashed: Flask-Limiter logs the key of a breach, and Redis stores it.
+    email = normalise_email(request.form.get("email", ""))
+    return "login:" + hashed(email, key=current_app.config["SECRET_KEY"])
+
+
 def _throttle_per_address() -> str:
     # A shared address (a venue's wifi, an office) gets four accounts' worth of attempts.
     item = parse_limit(_throttle())
@@ -71,7 +78,7 @@ def _throttle_per_address() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     _throttle,
-    key_func=lambda: "login:" + normalise_email(request.form.get("email", "")),
+    key_func=_login_key,
     methods=["POST"],
     deduct_when=_login_failed,
 )
