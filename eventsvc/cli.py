@@ -58,7 +58,7 @@ def seed_command():
 
 @eventsvc_cli.command("send-mail")
 @click.option(
-    "--limit", default=100, show_default=True, type=click.IntRange(min=1), help="Messages per run."
+    "--limit", default=500, show_default=True, type=click.IntRange(min=1), help="Messages per run."
 )
 @with_appcontext
 def send_mail_command(limit: int):

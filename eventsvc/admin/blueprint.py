@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
 from eventsvc.auth.models import Role
+from eventsvc.core.services import record_audit
 from eventsvc.events.models import Event
 from eventsvc.extensions import db, login_manager
 from eventsvc.i18n import _l
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+logger = logging.getLogger(__name__)
 
 #: What each page needs; every other back-office page needs an organiser.
 REQUIRED_ROLE = {
@@ -62,6 +66,43 @@ def require_staff():
     if not current_user.has_role(REQUIRED_ROLE.get(request.endpoint, Role.organiser)):
         abort(403)
     return None
+
+
+#: Export endpoints → what they export: a refused export is audited like an allowed one.
+EXPORTS = {
+    "admin.export_attendees": "attendees",
+    "admin.export_checkins": "checkins",
+    "admin.export_members_csv": "members",
+}
+
+
+@bp.after_request
+def audit_refused_export(response):
+    """Write "export.refused" when a logged-in user is refused an export (403) or its event (404).
+
+    Who, which export, which event and why; never the request's filters. A visitor who is not
+    logged in is only sent to the login page: nobody to name, and nothing was shown.
+    """
+    kind = EXPORTS.get(request.endpoint or "")
+    if kind and response.status_code in (403, 404) and current_user.is_authenticated:
+        event_id = (request.view_args or {}).get("event_id")
+        record_audit(
+            "export.refused",
+            actor=current_user,
+            object_type="event" if event_id is not None else "member",
+            object_id=event_id,
+            details={
+                "export": kind,
+                "event_id": event_id,
+                "reason": "forbidden" if response.status_code == 403 else "not_found",
+                "role": current_user.role.value,
+            },
+        )
+        db.session.commit()
+        logger.info(
+            "export %s refused to staff %s (%s)", kind, current_user.id, response.status_code
+        )
+    return response
 
 
 @bp.after_request

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -10,10 +12,12 @@ from eventsvc.errors import DomainError
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.i18n import _, ngettext
-from eventsvc.mail.forms import MessageForm, OutboxFilterForm
+from eventsvc.mail.forms import MessageForm, OutboxCorrectionForm, OutboxFilterForm
 from eventsvc.mail.models import MailStatus, OutboxMessage
 from eventsvc.mail.services import (
     Audience,
+    correct_mail_address,
+    discard_mail,
     event_messages_sent,
     find_outbox,
     outbox_counts,
@@ -134,3 +138,49 @@ def outbox_retry(message_id: int):
         db.session.commit()
         flash(_("The message is back in the queue and goes out with the next delivery."), "success")
     return redirect(url_for("admin.outbox", **_outbox_args()), code=303)
+
+
+@bp.post("/outbox/<int:message_id>/discard")
+def outbox_discard(message_id: int):
+    """Give up on a message that has not gone out: it is never sent."""
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    try:
+        discard_mail(message, actor=current_user)
+    except DomainError as e:
+        db.session.rollback()
+        flash(e.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The message was discarded. It will not be sent."), "success")
+    return redirect(url_for("admin.outbox", **_outbox_args()), code=303)
+
+
+@bp.route("/outbox/<int:message_id>/correct", methods=["GET", "POST"])
+def outbox_correct(message_id: int):
+    """Correct the address of a stuck message and send it again."""
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    if not message.status.is_correctable:
+        flash(_("This message was sent or discarded meanwhile."), "error")
+        return redirect(url_for("admin.outbox", **_outbox_args()), code=303)
+    form = OutboxCorrectionForm()
+    if not form.is_submitted():
+        form.address.data = parseaddr(message.to_address)[1]
+    if form.validate_on_submit():
+        try:
+            correct_mail_address(message, form.address.data, actor=current_user)
+        except DomainError as e:
+            db.session.rollback()
+            form.address.errors.append(e.message)
+        else:
+            db.session.commit()
+            flash(
+                _("The address was corrected. The message goes out with the next delivery."),
+                "success",
+            )
+            return redirect(url_for("admin.outbox", **_outbox_args()), code=303)
+    return (
+        render_template(
+            "admin/messages/outbox_correct.html", message=message, form=form, back=_outbox_args()
+        ),
+        400 if form.is_submitted() else 200,
+    )

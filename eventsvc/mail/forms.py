@@ -6,9 +6,9 @@ import secrets
 import unicodedata
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from eventsvc.i18n import _l
 from eventsvc.mail.models import MailStatus
@@ -113,3 +113,21 @@ class OutboxFilterForm(FlaskForm):
             return MailStatus(self.status.data) if self.status.data else None
         except ValueError:
             return None
+
+
+class OutboxCorrectionForm(FlaskForm):
+    """The corrected address of a stuck message."""
+
+    address = EmailField(
+        _l("Correct email address"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Write the email address.")),
+            Length(max=200, message=_l("This email address is too long.")),
+            Email(
+                _l("Enter a valid email address, like name@example.com."),
+                check_deliverability=False,
+            ),
+        ],
+        render_kw={"autocomplete": "off", "inputmode": "email"},
+    )

@@ -14,17 +14,24 @@ from eventsvc.i18n import _l
 
 
 class MailStatus(TitledEnum):
-    """Whether a message waits, went out, or was given up on."""
+    """Whether a message waits, went out, was given up on, or was discarded by an organiser."""
 
     pending = "pending"
     sent = "sent"
     failed = "failed"
+    discarded = "discarded"
 
     __titles__ = {
         "pending": _l("Waiting"),
         "sent": _l("Sent"),
         "failed": _l("Failed"),
+        "discarded": _l("Discarded"),
     }
+
+    @property
+    def is_correctable(self) -> bool:
+        """Return whether an organiser may still discard or correct a message in this state."""
+        return self in (MailStatus.pending, MailStatus.failed)
 
 
 class OutboxMessage(db.Model):

@@ -288,7 +288,9 @@ def deliver_pending(*, now: datetime | None = None, limit: int = 100) -> Deliver
 
     Each message is claimed with a conditional UPDATE before it is sent, so two runs that
     overlap never send the same message. When the server cannot be reached the run records one
-    failed attempt and stops: the other messages wait, untouched, for the next run.
+    failed attempt and stops: the other messages wait, untouched, for the next run. A message
+    refused for its own sake (its address, its size or content) fails alone, retried with
+    back-off after a 4xx and given up on after a 5xx, and the run goes on with the others.
     """
     now = now or utc_now()
     report = DeliveryReport()
@@ -459,6 +461,97 @@ def retry_mail(message: OutboxMessage, *, actor, now: datetime | None = None) ->
         details={"kind": message.kind, "attempts": attempts, "last_error": (error or "")[:200]},
     )
     logger.info("mail %s (%s) queued again", message.id, message.kind)
+    return message
+
+
+def discard_mail(message: OutboxMessage, *, actor) -> OutboxMessage:
+    """Give up on a message that has not gone out (waiting or failed): it is never sent.
+
+    The row stays, marked discarded, so the outbox still tells what happened; audited with the
+    message's id, kind and attempts, never its address.
+    """
+    status, attempts, error = message.status, message.attempts, message.last_error
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status.in_((MailStatus.pending, MailStatus.failed)),
+        )
+        .values(status=MailStatus.discarded)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError("not_correctable", _("This message was sent or discarded meanwhile."))
+    db.session.refresh(message)
+    record_audit(
+        "mail.discard",
+        actor=actor,
+        object_type="outbox_message",
+        object_id=message.id,
+        details={
+            "kind": message.kind,
+            "status": status.value,
+            "attempts": attempts,
+            "last_error": (error or "")[:200],
+        },
+    )
+    logger.info("mail %s (%s) discarded", message.id, message.kind)
+    return message
+
+
+def correct_mail_address(
+    message: OutboxMessage, address: str, *, actor, now: datetime | None = None
+) -> OutboxMessage:
+    """Send a stuck message (waiting or failed) to a corrected address, due now, attempts anew.
+
+    address is a bare address ("jose@example.org"); the display name of the old one is kept.
+    Audited with the message's id, kind and attempts: neither the old address nor the new one.
+    """
+    now = now or utc_now()
+    address = address.strip()
+    if (
+        not address
+        or len(address) > 200
+        or parseaddr(address)[1] != address
+        or address.count("@") != 1
+        or re.search(r"[\s<>,;\\\"]", address)
+    ):
+        raise DomainError("bad_address", _("Enter a valid email address, like name@example.com."))
+    to = re.sub(r"<[^<>]*>\s*$", f"<{address}>", message.to_address)
+    if "<" not in message.to_address or len(to) > 254:
+        to = address
+    status, attempts, error = message.status, message.attempts, message.last_error
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message.id,
+            OutboxMessage.status.in_((MailStatus.pending, MailStatus.failed)),
+        )
+        .values(
+            to_address=to,
+            status=MailStatus.pending,
+            next_attempt_dt=now,
+            attempts=0,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise DomainError("not_correctable", _("This message was sent or discarded meanwhile."))
+    db.session.refresh(message)
+    record_audit(
+        "mail.correct",
+        actor=actor,
+        object_type="outbox_message",
+        object_id=message.id,
+        details={
+            "kind": message.kind,
+            "status": status.value,
+            "attempts": attempts,
+            "last_error": (error or "")[:200],
+        },
+    )
+    logger.info("mail %s (%s) readdressed and queued again", message.id, message.kind)
     return message
 
 

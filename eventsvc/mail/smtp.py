@@ -29,9 +29,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 class DeliveryError(Exception):
     """A message was not handed over.
 
-    ``permanent``: the server refused this message for good (unknown mailbox…); retrying cannot
-    help. ``server_down``: the server itself is unreachable or refuses us (connection, login,
-    sender), so the other messages of this run would fail the same way.
+    ``permanent``: the server refused this message for good (unknown mailbox, an address it
+    cannot take…); retrying cannot help. ``server_down``: the server itself is unreachable or
+    refuses us (connection, login, closing the session, refusing our sender twice in a row), so
+    the other messages of this run would fail the same way. Neither: this message was refused
+    for now (a 4xx), the others may go.
     """
 
     def __init__(self, message: str, *, permanent: bool = False, server_down: bool = False):
@@ -91,13 +93,27 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     )
 
 
+#: Replies that close the session (RFC 5321 421): the server, not the message, is the problem.
+SERVICE_CLOSING = 421
+#: Replies to MAIL FROM about this message, not our sender: too big (552), a parameter (555).
+MESSAGE_SENDER_CODES = frozenset({552, 555})
+
+
 class SmtpTransport:
-    """Send over one SMTP connection, opened on the first message and closed at the end."""
+    """Send over one SMTP connection, opened on the first message and closed at the end.
+
+    A message refused for its own sake (its recipient, its size, its content, an address that
+    needs SMTPUTF8 on a server without it) raises a DeliveryError for that message only, and the
+    connection stays open for the next one. SMTPUTF8 is used whenever an address needs it and the
+    server offers it (smtplib's send_message adds it and sends the headers in UTF-8).
+    """
 
     def __init__(self, settings: SmtpSettings, *, timeout: float = 10.0):
         self.settings = settings
         self.timeout = timeout
         self._smtp: smtplib.SMTP | None = None
+        #: Sender refusals in a row: a second one means the server refuses us, not a message.
+        self._sender_refusals = 0
 
     def __enter__(self) -> Self:
         return self
@@ -115,21 +131,54 @@ class SmtpTransport:
         smtp = self._connection()
         try:
             smtp.send_message(message, to_addrs=[to])
+        except smtplib.SMTPNotSupportedError:
+            # Raised before MAIL FROM: an address is not ASCII and the server lacks SMTPUTF8.
+            # Nothing was sent; the session stays usable.
+            if to.isascii():  # our own sender (MAIL_FROM): every message would fail the same
+                raise DeliveryError(
+                    "the sender address needs SMTPUTF8, which the mail server does not offer",
+                    server_down=True,
+                ) from None
+            raise DeliveryError(
+                "the address needs SMTPUTF8, which the mail server does not offer", permanent=True
+            ) from None
         except smtplib.SMTPRecipientsRefused as e:
             code = next(iter(e.recipients.values()))[0] if e.recipients else 0
+            self._sender_refusals = 0  # our sender was accepted
             # The refused address is in e's text: keep it out of our error and logs.
+            if closing := self._closing(code):
+                raise closing from None
             raise DeliveryError(f"recipient refused ({code})", permanent=code >= 500) from None
         except smtplib.SMTPSenderRefused as e:
-            self._close()
-            raise DeliveryError(f"sender refused ({e.smtp_code})", server_down=True) from None
+            self._sender_refusals += 1
+            if self._sender_refusals > 1:
+                self._close()
+                raise DeliveryError(f"sender refused ({e.smtp_code})", server_down=True) from None
+            if closing := self._closing(e.smtp_code):
+                raise closing from None
+            raise DeliveryError(
+                f"sender refused for this message ({e.smtp_code})",
+                permanent=e.smtp_code in MESSAGE_SENDER_CODES,
+            ) from None
         except smtplib.SMTPDataError as e:
             # Only the code: the server's reply may quote the recipient.
+            self._sender_refusals = 0
+            if closing := self._closing(e.smtp_code):
+                raise closing from None
             raise DeliveryError(
                 f"message refused ({e.smtp_code})", permanent=e.smtp_code >= 500
             ) from None
         except (smtplib.SMTPException, OSError) as e:
             self._close()
             raise DeliveryError(f"SMTP error: {_describe(e)}", server_down=True) from None
+        self._sender_refusals = 0
+
+    def _closing(self, code: int) -> DeliveryError | None:
+        """Return the "server down" error of a refusal that closes the session (421), else None."""
+        if code != SERVICE_CLOSING:
+            return None
+        self._close()
+        return DeliveryError(f"server closing the session ({code})", server_down=True)
 
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is not None:

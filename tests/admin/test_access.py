@@ -48,6 +48,8 @@ ACCESS = {
     "/admin/events/<int:event_id>/messages": ORG,
     "/admin/outbox": ORG,
     "/admin/outbox/<int:message_id>/retry": ORG,
+    "/admin/outbox/<int:message_id>/discard": ORG,
+    "/admin/outbox/<int:message_id>/correct": ORG,
     "/admin/members": ORG,
     "/admin/members/export.csv": ORG,
     "/admin/members/<int:member_id>/status/<status>": ORG,

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from eventsvc.auth.models import Role, StaffUser
+from eventsvc.core.models import AuditLog
 from eventsvc.core.services import record_audit
 from eventsvc.extensions import db
 
@@ -135,3 +137,93 @@ def test_staff_changes_appear_in_the_log(app, client, admin, create_staff_user):
     assert f"staff #{olga['id']}" in page
     assert "Ada Admin" in page
     assert "<dt>to</dt><dd>volunteer</dd>" in page
+
+
+# --- refused exports are audited like allowed ones --------------------------------------------
+
+
+EXPORT_URLS = {
+    "attendees": "/admin/events/{event}/attendees.csv",
+    "checkins": "/admin/events/{event}/checkins.csv",
+    "members": "/admin/members/export.csv",
+}
+
+
+def refusals(app) -> list[AuditLog]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(AuditLog).where(AuditLog.action == "export.refused").order_by(AuditLog.id)
+            )
+        )
+
+
+@pytest.mark.parametrize("kind", sorted(EXPORT_URLS))
+def test_a_volunteer_refused_an_export_is_audited(
+    app, client, auth, create_staff_user, make_event, kind
+):
+    event = make_event()
+    volunteer = create_staff_user(role=Role.volunteer, name="Val Volunteer")
+    auth.login(volunteer["email"], volunteer["password"])
+    url = EXPORT_URLS[kind].format(event=event)
+    response = client.post(url, data={"q": "Ana Secret", "show": "all"})
+    assert response.status_code == 403
+    assert "text/csv" not in response.headers["Content-Type"]
+    [entry] = refusals(app)
+    assert entry.actor_id == volunteer["id"]
+    assert entry.details == {
+        "export": kind,
+        "event_id": None if kind == "members" else event,
+        "reason": "forbidden",
+        "role": "volunteer",
+    }
+    if kind != "members":
+        assert (entry.object_type, entry.object_id) == ("event", str(event))
+    assert "Ana" not in str(entry.details)  # the search text is never kept
+
+
+@pytest.mark.parametrize("kind", ["attendees", "checkins"])
+def test_an_export_of_an_event_that_does_not_exist_is_audited(
+    app, client, auth, create_staff_user, kind
+):
+    organiser = create_staff_user(role=Role.organiser)
+    auth.login(organiser["email"], organiser["password"])
+    assert client.post(EXPORT_URLS[kind].format(event=4242)).status_code == 404
+    [entry] = refusals(app)
+    assert entry.actor_id == organiser["id"]
+    assert (entry.object_type, entry.object_id) == ("event", "4242")
+    assert entry.details == {
+        "export": kind,
+        "event_id": 4242,
+        "reason": "not_found",
+        "role": "organiser",
+    }
+
+
+def test_refused_exports_are_found_in_the_audit_log(app, client, auth, create_staff_user, admin):
+    volunteer = create_staff_user(role=Role.volunteer, name="Val Volunteer")
+    client.post("/logout")
+    auth.login(volunteer["email"], volunteer["password"])
+    client.post(EXPORT_URLS["members"])
+    client.post("/logout")
+    auth.login(admin["email"], admin["password"])
+    page = client.get("/admin/audit?q=export").get_data(as_text=True)
+    assert "<code>export.refused</code>" in page and "Val Volunteer" in page
+
+
+def test_an_allowed_export_and_a_visitor_sent_to_login_write_no_refusal(
+    app, client, auth, create_staff_user, make_event
+):
+    event = make_event()
+    assert client.post(EXPORT_URLS["attendees"].format(event=event)).status_code in (302, 303)
+    organiser = create_staff_user(role=Role.organiser)
+    auth.login(organiser["email"], organiser["password"])
+    assert client.post(EXPORT_URLS["attendees"].format(event=event)).status_code == 200
+    assert refusals(app) == []
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(AuditLog).where(AuditLog.action == "export.attendees")
+            ).actor_id
+            == organiser["id"]
+        )

@@ -330,3 +330,157 @@ def test_logs_name_id_and_kind_never_the_person(smtp_app, smtp_server, caplog):
     assert "(reminder) not sent (attempt 1)" in caplog.text
     for secret in ("jose@", "gone@", "José", "Aidê", "Ñúñez"):
         assert secret not in caplog.text
+
+
+# --- a message refused for its own sake fails alone ------------------------------------------
+
+
+def test_address_needing_smtputf8_fails_alone_on_a_relay_without_it(smtp_app, smtp_server):
+    with smtp_app.app_context():
+        refused = queue_ticket(to="José Ñúñez <josé@example.org>").id
+        queue_ticket(to="ana@example.org")
+        db.session.commit()
+        report = deliver_pending()
+        assert (report.sent, report.retried, report.failed) == (1, 0, 1)
+        assert not report.server_down
+        message = db.session.get(OutboxMessage, refused)
+        assert message.status == MailStatus.failed and message.attempts == 1
+        assert message.last_error == (
+            "the address needs SMTPUTF8, which the mail server does not offer"
+        )
+    assert smtp_server.recipients == [["ana@example.org"]]
+
+
+def test_smtputf8_is_used_when_the_server_offers_it(smtp_app, smtp_server):
+    smtp_server.offer_smtputf8(True)
+    with smtp_app.app_context():
+        queue_ticket(to="José Ñúñez <josé@example.org>")
+        queue_ticket(to="ana@example.org", attachments=[])
+        db.session.commit()
+        assert deliver_pending().sent == 2
+    assert smtp_server.recipients == [["josé@example.org"], ["ana@example.org"]]
+    utf8, ascii_only = smtp_server.mail_options
+    assert "SMTPUTF8" in utf8 and "SMTPUTF8" not in ascii_only
+    assert smtp_server.messages[0]["To"].addresses[0].addr_spec == "josé@example.org"
+    assert smtp_server.messages[0].get_body(("plain",)).get_content() == TEXT
+
+
+def test_200_messages_with_one_refused_address_all_199_others_go_in_one_run(
+    smtp_app, smtp_server, runner
+):
+    with smtp_app.app_context():
+        for n in range(200):
+            to = "josé@example.org" if n == 57 else f"person{n}@example.org"
+            queue_mail(to=to, subject=f"Boleto {n}", body_text="Hola\n", kind="rsvp_confirmed")
+        db.session.commit()
+    result = runner.invoke(args=["eventsvc", "send-mail"])
+    assert result.output.startswith("sent 199, retrying 0, failed 1\n"), result.output
+    assert "Mail server down" not in result.output
+    assert result.exit_code == 1  # a person should look at the one given up on
+    assert len(smtp_server.messages) == 199
+    assert "josé@example.org" not in {r[0] for r in smtp_server.recipients}
+    with smtp_app.app_context():
+        statuses = [m.status for m in outbox()]
+    assert statuses.count(MailStatus.sent) == 199
+    assert statuses[57] == MailStatus.failed
+
+
+def test_temporary_refusal_is_retried_with_backoff_while_the_others_go(smtp_app, smtp_server):
+    smtp_server.reject("jose@example.org", "450 4.2.1 Mailbox busy, try later")
+    with smtp_app.app_context():
+        later = queue_ticket().id
+        queue_ticket(to="ana@example.org")
+        queue_ticket(to="bea@example.org")
+        db.session.commit()
+        now = utc_now()
+        report = deliver_pending(now=now)
+        assert (report.sent, report.retried, report.failed) == (2, 1, 0)
+        assert not report.server_down
+        message = db.session.get(OutboxMessage, later)
+        assert message.status == MailStatus.pending and message.attempts == 1
+        assert message.last_error == "recipient refused (450)"
+        assert message.next_attempt_dt == now + timedelta(minutes=1)
+
+        smtp_server.rejected.clear()
+        assert deliver_pending(now=now + timedelta(minutes=1)).sent == 1
+        assert db.session.get(OutboxMessage, later).status == MailStatus.sent
+    assert [r[0] for r in smtp_server.recipients] == [
+        "ana@example.org",
+        "bea@example.org",
+        "jose@example.org",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "status", "error"),
+    [
+        ("554 5.7.1 Message content refused", MailStatus.failed, "message refused (554)"),
+        ("451 4.7.1 Greylisted, try later", MailStatus.pending, "message refused (451)"),
+    ],
+)
+def test_refused_content_fails_alone(smtp_app, smtp_server, reply, status, error):
+    smtp_server.refuse_data("jose@example.org", reply)
+    with smtp_app.app_context():
+        refused = queue_ticket().id
+        queue_ticket(to="ana@example.org")
+        db.session.commit()
+        report = deliver_pending()
+        assert report.sent == 1 and not report.server_down
+        message = db.session.get(OutboxMessage, refused)
+        assert (message.status, message.last_error) == (status, error)
+    assert smtp_server.recipients == [["ana@example.org"]]
+
+
+def test_sender_refused_once_is_that_message_twice_in_a_row_is_the_server(smtp_app, smtp_server):
+    smtp_server.refuse_sender("552 5.3.4 Message too big for this system")
+    with smtp_app.app_context():
+        too_big = queue_ticket().id
+        db.session.commit()
+        report = deliver_pending()
+        assert (report.failed, report.server_down) == (1, False)
+        message = db.session.get(OutboxMessage, too_big)
+        assert message.status == MailStatus.failed
+        assert message.last_error == "sender refused for this message (552)"
+
+        # A relay that refuses our sender for every message: the run stops at the second.
+        smtp_server.refuse_sender("550 5.7.1 Sender not allowed")
+        for n in range(3):
+            queue_ticket(to=f"person{n}@example.org")
+        db.session.commit()
+        report = deliver_pending()
+        assert (report.sent, report.retried, report.failed) == (0, 2, 0)
+        assert report.server_down
+        first, second, third = outbox()[1:]
+        assert first.last_error == "sender refused for this message (550)"
+        assert second.last_error == "sender refused (550)"
+        assert (first.status, second.status) == (MailStatus.pending, MailStatus.pending)
+        assert third.attempts == 0  # untouched: it waits for the next run
+
+
+def test_a_server_closing_the_session_stops_the_run(smtp_app, smtp_server):
+    smtp_server.reject("jose@example.org", "421 4.3.2 Shutting down")
+    with smtp_app.app_context():
+        queue_ticket()
+        queue_ticket(to="ana@example.org")
+        db.session.commit()
+        report = deliver_pending()
+        assert (report.sent, report.retried, report.server_down) == (0, 1, True)
+        first, second = outbox()
+        assert first.last_error == "server closing the session (421)"
+        assert second.attempts == 0
+
+
+def test_a_sender_address_needing_smtputf8_stops_the_run_and_loses_nothing(
+    smtp_app, smtp_server, monkeypatch
+):
+    monkeypatch.setitem(smtp_app.config, "MAIL_FROM", "Coalición <eventós@example.org>")
+    with smtp_app.app_context():
+        queue_ticket(to="ana@example.org")
+        queue_ticket(to="bea@example.org")
+        db.session.commit()
+        report = deliver_pending()
+        assert (report.sent, report.retried, report.failed, report.server_down) == (0, 1, 0, True)
+        first, second = outbox()
+        assert first.status == MailStatus.pending
+        assert first.last_error.startswith("the sender address needs SMTPUTF8")
+        assert second.attempts == 0
