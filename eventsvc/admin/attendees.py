@@ -51,6 +51,7 @@ SCAN_RESULTS = {
     "other_event": _l("Ticket of another event"),
     "invalid": _l("Not a valid code"),
     "unknown": _l("Unknown ticket"),
+    "expired": _l("Expired ticket (the event's data was purged)"),
 }
 
 

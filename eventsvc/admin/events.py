@@ -234,6 +234,7 @@ def _result_label(code: str, undone: bool) -> str:
         "cancelled": _("RSVP cancelled"),
         "replaced": _("Old ticket: a newer one was sent"),
         "waitlisted": _("Waitlisted"),
+        "expired": _("Expired ticket (the event's data was purged)"),
     }.get(code, _("Not valid"))
 
 
@@ -260,7 +261,10 @@ def live_view(event: Event, activity: DoorActivity | None = None) -> dict:
                 or _("Back office"),
                 "result": scan.result,
                 "label": _result_label(scan.result, scan.is_undone),
-                "name": scan.ticket.rsvp.name if scan.ticket and scan.ticket.rsvp else "",
+                # Only an admission names someone (older logs named refused tickets too).
+                "name": scan.ticket.rsvp.name
+                if scan.result == "ok" and scan.ticket and scan.ticket.rsvp
+                else "",
             }
             for scan in activity.recent
         ],

@@ -68,7 +68,8 @@ class CheckIn(db.Model):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("events.id", ondelete="SET NULL"), index=True
     )
-    #: None when the code matched no ticket.
+    #: The admitted ticket; None for every refused scan, so a refusal names nobody (of this
+    #: event or another) and the log of a refusal holds no personal data.
     ticket_id: Mapped[int | None] = mapped_column(
         ForeignKey("tickets.id", ondelete="SET NULL"), index=True
     )
@@ -80,9 +81,10 @@ class CheckIn(db.Model):
     scanned_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     #: When the server received it.
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
-    #: Id the scanner gave the scan, so an offline batch sent twice is recorded once.
+    #: Keyed digest (services.scan_key) of the id the scanner gave the scan, so an offline
+    #: batch sent twice is recorded once; never the text the client sent.
     client_scan_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    #: The answer's code: "ok", "already_checked_in", "wrong_event", "unknown", "void"…
+    #: The answer's code: "ok", "already_checked_in", "other_event", "unknown", "expired"…
     result: Mapped[str] = mapped_column(String(40))
     is_undone: Mapped[bool] = mapped_column(default=False)
     undone_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)

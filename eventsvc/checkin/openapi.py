@@ -6,18 +6,23 @@ _ERROR = {
     "properties": {
         "error": {
             "type": "string",
-            "description": "Machine-readable code, e.g. unauthorized, door_expired, door_revoked, "
-            "door_unknown, wrong_door, bad_request, duplicate_scan_id, not_undoable.",
+            "description": "Machine-readable code: bad_request, csrf_failed, duplicate_scan_id, "
+            "not_undoable (400); unauthorized (401); door_expired, door_revoked, door_unknown, "
+            "wrong_door (403); not_found (404); method_not_allowed (405); rate_limited (429).",
         },
         "message": {"type": "string", "description": "The same in the caller's language."},
     },
 }
 
-_EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+#: Ids are PostgreSQL integers.
+_ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+_EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": _ID}
 
 _ERRORS = {
     "400": {
-        "description": "Malformed request",
+        "description": "Malformed request: not a JSON object (or larger than 16 kB, or nested "
+        "too deep), a field of the wrong type or out of range, a scan id reused for another "
+        "ticket, a check-in that cannot be undone, or a missing CSRF token",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     },
     "401": {
@@ -26,6 +31,16 @@ _ERRORS = {
     },
     "403": {
         "description": "Door link expired, revoked, unknown, or for another event",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+    "404": {
+        "description": "No such event (staff session)",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+    "429": {
+        "description": "Too many failed look-ups of door links (403 and 404 answers) from this "
+        "client address; the Retry-After header says in how many seconds to try again",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     },
 }
@@ -39,7 +54,9 @@ OPENAPI = {
             "Check-in at the door. Authenticate with the door link's token in the X-Door-Token "
             "header (the token is the last part of /door/<token>), or with a logged-in staff "
             "session cookie plus its CSRF token in X-CSRFToken. Every scan is logged. Verdicts "
-            "are answers, not errors: a refused ticket is a 200 with ok=false and a result code."
+            "are answers, not errors: a refused ticket is a 200 with ok=false and a result code. "
+            "Every error is a JSON object with a code and a message in the caller's language "
+            "(Accept-Language)."
         ),
     },
     "servers": [{"url": "/api/v1"}],
@@ -59,17 +76,25 @@ OPENAPI = {
                         "description": "The scanned QR text.",
                     },
                     "ticket_id": {
-                        "type": "integer",
+                        **_ID,
                         "description": "A ticket picked from a name search.",
                     },
                     "client_scan_id": {
                         "type": "string",
                         "minLength": 8,
                         "maxLength": 64,
+                        "pattern": "^[A-Za-z0-9_.:-]{8,64}$",
                         "description": "Made by the scanner for each scan (a UUID); a retry "
                         "with the same id is the same scan and gets the first answer again.",
                     },
-                    "scanned_at": {"type": "string", "format": "date-time"},
+                    "scanned_at": {
+                        "type": "string",
+                        "format": "date-time",
+                        "maxLength": 64,
+                        "description": "When the device scanned, with its offset. A time more "
+                        "than 30 days before or 1 day after the server's is not believed: the "
+                        "scan is logged at the time the server received it.",
+                    },
                 },
                 "oneOf": [{"required": ["code"]}, {"required": ["ticket_id"]}],
             },
@@ -87,7 +112,10 @@ OPENAPI = {
                             "unknown",
                             "cancelled",
                             "replaced",
+                            "expired",
                         ],
+                        "description": "expired: a code of an event whose attendees' data "
+                        "was purged.",
                     },
                     "ok": {"type": "boolean"},
                     "message": {"type": "string"},
@@ -140,12 +168,7 @@ OPENAPI = {
                 "summary": "Undo an admission",
                 "parameters": [
                     _EVENT_ID,
-                    {
-                        "name": "scan_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    },
+                    {"name": "scan_id", "in": "path", "required": True, "schema": _ID},
                 ],
                 "responses": {"200": {"description": "Undone"}, **_ERRORS},
             }
@@ -159,7 +182,7 @@ OPENAPI = {
                         "name": "q",
                         "in": "query",
                         "required": True,
-                        "schema": {"type": "string", "minLength": 2},
+                        "schema": {"type": "string", "minLength": 2, "maxLength": 100},
                     },
                 ],
                 "responses": {

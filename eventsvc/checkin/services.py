@@ -7,12 +7,20 @@ doors scanning the same code at the same moment both run the UPDATE; the databas
 through and the other finds the row already checked in, with the first one's time and door.
 
 Every scan, admitted or refused, is logged with its result; a refused scan changes nothing
-else. A scan carries the id its device gave it (``client_scan_id``): a request retried after a
-dropped connection is recognised as the same scan and answered as the first time.
+else, and its log line names no ticket (so no person): the volunteer's verdict is worked out live
+from the ticket, never read back from the log. A scan carries the id its device gave it
+(``client_scan_id``): a request retried after a dropped connection is recognised as the same
+scan and answered as the first time. The log keeps only a keyed digest of that id.
+
+A code of an event whose attendees' data was purged is "expired": the purge gives every ticket
+a new secret, and the verdict is decided from the signed code's event before any secret is
+compared.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -67,14 +75,25 @@ UNKNOWN = "unknown"
 CANCELLED = "cancelled"
 REPLACED = "replaced"
 WAITLISTED = "waitlisted"
+#: A code of an event whose attendees' data was purged (its tickets no longer exist as such).
+EXPIRED = "expired"
+
+#: The largest id an integer column holds (PostgreSQL's integer): a larger one finds nothing.
+MAX_ID = 2**31 - 1
+
+
+def is_valid_id(value: object) -> bool:
+    """Return whether value can be the id of a row: an int (not a bool) from 1 to MAX_ID."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
 
 
 @dataclass(frozen=True)
 class EventRef:
-    """What a door needs of its event on the hot path: its id and its time zone."""
+    """What a door needs of its event on the hot path: its id, its time zone, whether purged."""
 
     id: int
     timezone: str
+    purged_dt: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -200,7 +219,8 @@ def door_for_token(token: str, *, now: datetime | None = None, reuse: bool = Fal
         raise Forbidden("door_unknown", _("This door link is not valid."))
     _check_open(row.revoked_dt, row.expires_dt, now or utc_now())
     door = Door(
-        event=EventRef(row.event_id, row.timezone), door_pass=DoorPassRef(row.id, row.label)
+        event=EventRef(row.event_id, row.timezone, row.purged_dt),
+        door_pass=DoorPassRef(row.id, row.label),
     )
     _recent_doors[key] = (time.monotonic() + DOOR_CACHE_SECONDS, replace(door, verified=False))
     return door
@@ -235,6 +255,7 @@ def _door_query() -> Select:
             DoorPass.expires_dt,
             DoorPass.event_id,
             Event.timezone,
+            Event.purged_dt,
         )
         .join(Event, Event.id == DoorPass.event_id)
         .where(DoorPass.token_hash == bindparam("token_hash"))
@@ -263,14 +284,26 @@ def _log(door: Door, result: str, *, ticket_id, client_scan_id, scanned_dt, now)
     ).scalar_one()
 
 
-def _refused(at: Door, result: str, logged_ticket_id, client_scan_id, scanned_dt, now, **known):
-    """Log a refused scan and return its verdict; a retry of the same scan is logged once."""
+def scan_key(client_scan_id: str | None) -> str | None:
+    """Return what the log stores of a scan's client id: a keyed digest (64 hex characters).
+
+    A retry still finds its first scan, while the log never holds text a client chose.
+    """
+    if client_scan_id is None:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"client-scan:{client_scan_id}".encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _refused(at: Door, result: str, client_scan_id, scanned_dt, now, **known):
+    """Log a refused scan, naming no ticket, and return its verdict; a retry is logged once."""
     try:
         with db.session.begin_nested():
             scan_id = _log(
                 at,
                 result,
-                ticket_id=logged_ticket_id,
+                ticket_id=None,  # a refusal's log line names nobody, of this event or another
                 client_scan_id=client_scan_id,
                 scanned_dt=scanned_dt,
                 now=now,
@@ -371,17 +404,24 @@ def check_in(
     """Admit the holder of a ticket (by its scanned code, or by id from a name search)."""
     now = now or utc_now()
     event = door.event
+    client_scan_id = scan_key(client_scan_id)
     seed = None
+    if code is None and ticket_id is None:
+        raise DomainError("missing_code", _("Scan a code or pick a person."))
+    if event.purged_dt is not None:
+        # Its attendees' data is gone: no ticket of it is looked up, whatever was scanned.
+        return _refused(door, EXPIRED, client_scan_id, scanned_dt, now)
     if code is not None:
         try:
             claim = decode_ticket(code, signing_key(current_app.config).public_key())
         except InvalidTicketCode:
-            return _refused(door, INVALID, None, client_scan_id, scanned_dt, now)
+            return _refused(door, INVALID, client_scan_id, scanned_dt, now)
         if claim.event_id != event.id:
-            return _refused(door, OTHER_EVENT, None, client_scan_id, scanned_dt, now)
+            result = EXPIRED if _is_purged(claim.event_id) else OTHER_EVENT
+            return _refused(door, result, client_scan_id, scanned_dt, now)
         ticket_id, seed = claim.ticket_id, claim.seed.hex()
-    if ticket_id is None:
-        raise DomainError("missing_code", _("Scan a code or pick a person."))
+    if not is_valid_id(ticket_id):
+        return _refused(door, UNKNOWN, client_scan_id, scanned_dt, now)
 
     # 1. The check-in itself: only an active, matching, not yet admitted ticket of this event.
     #    On PostgreSQL the same statement writes the scan's log line.
@@ -434,6 +474,13 @@ def check_in(
     )
 
 
+def _is_purged(event_id: int) -> bool:
+    """Return whether the retention purge has erased the attendees of an event (one SELECT)."""
+    if not is_valid_id(event_id):
+        return False
+    return db.session.scalar(select(Event.purged_dt).where(Event.id == event_id)) is not None
+
+
 def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, scanned_dt, now):
     """Say why a ticket was not admitted (2nd statement) and log the refusal (3rd)."""
     _check_door_still_open(door, now)
@@ -469,23 +516,24 @@ def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, sc
         result = CANCELLED
     else:
         result = ALREADY_CHECKED_IN
-    if row is not None and row.earlier_scan_id is not None:
+    if row is not None and row.earlier_scan_id is not None and row.earlier_result == OK:
+        # Only admissions name their ticket in the log: a refused scan sent again is found
+        # below, when its log line is written a second time (_refused).
         if row.earlier_ticket_id != ticket_id:
             raise DomainError("duplicate_scan_id", _("This scan was already sent."))
-        if row.earlier_result == OK:
-            # The same scan again, after it was admitted: answer it as the first time.
-            return Verdict(
-                OK,
-                scan_id=row.earlier_scan_id,
-                ticket_id=ticket_id,
-                rsvp_id=row.rsvp_id,
-                name=row.name,
-                position=row.position,
-                party_size=row.party_size,
-                checked_in_dt=row.checked_in_dt,
-                door=row.door_label or row.staff_name or "",
-                is_replay=True,
-            )
+        # The same scan again, after it was admitted: answer it as the first time.
+        return Verdict(
+            OK,
+            scan_id=row.earlier_scan_id,
+            ticket_id=ticket_id,
+            rsvp_id=row.rsvp_id,
+            name=row.name,
+            position=row.position,
+            party_size=row.party_size,
+            checked_in_dt=row.checked_in_dt,
+            door=row.door_label or row.staff_name or "",
+            is_replay=True,
+        )
     known = {}
     if row is not None and result in {ALREADY_CHECKED_IN, CANCELLED}:
         known = {
@@ -497,14 +545,13 @@ def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, sc
         }
     if result == ALREADY_CHECKED_IN:
         known |= {"checked_in_dt": row.checked_in_dt, "door": row.door_label or row.staff_name}
-    logged_ticket = ticket_id if row is not None else None
-    return _refused(door, result, logged_ticket, client_scan_id, scanned_dt, now, **known)
+    return _refused(door, result, client_scan_id, scanned_dt, now, **known)
 
 
 def undo_check_in(door: Door, scan_id: int, *, now: datetime | None = None) -> CheckIn:
     """Undo an admission made at this event (a wrong person, a mis-tap)."""
     now = now or utc_now()
-    entry = db.session.get(CheckIn, scan_id)
+    entry = db.session.get(CheckIn, scan_id) if is_valid_id(scan_id) else None
     if entry is None or entry.event_id != door.event.id or not entry.is_admission:
         raise DomainError("not_undoable", _("This check-in cannot be undone."))
     cleared = db.session.execute(
@@ -550,15 +597,19 @@ def _folded(text: str) -> str:
 
 
 def search_attendees(event: Event, query: str, *, limit: int = 20) -> list[Rsvp]:
-    """Return the event's live RSVPs whose name contains every word of query, accents aside."""
+    """Return the event's live RSVPs whose name contains every word of query, accents aside.
+
+    An event whose attendees' data was purged has nobody to find.
+    """
     words = _folded(query).split()
-    if not words or len("".join(words)) < 2:
+    if not words or len("".join(words)) < 2 or event.purged_dt is not None:
         return []
     # One event's attendees fit in memory; folding accents in Python works on every database.
     candidates = db.session.execute(
         select(Rsvp.id, Rsvp.name).where(
             Rsvp.event_id == event.id,
             Rsvp.status.in_([RsvpStatus.confirmed, RsvpStatus.waitlisted]),
+            Rsvp.is_anonymised.is_(False),
         )
     ).all()
     ids = [rid for rid, name in candidates if all(w in _folded(name) for w in words)][:limit]
@@ -922,7 +973,16 @@ CHECKINS_EXPORT_HEADER = (
 
 
 def export_check_ins(event: Event, *, actor) -> tuple[tuple[str, ...], list[list]]:
-    """Return the header and rows of an event's scan log (admitted and refused); audit it."""
+    """Return the header and rows of an event's scan log (admitted and refused); audit it.
+
+    Only an admission names its ticket and person: a refused scan is a row with its result,
+    time and door (lines logged before refusals stopped naming tickets are shown the same way).
+    """
+    named = (
+        (Ticket.id == CheckIn.ticket_id)
+        & (CheckIn.result == OK)
+        & (Ticket.event_id == CheckIn.event_id)
+    )
     rows = [
         [
             entry.id,
@@ -930,16 +990,24 @@ def export_check_ins(event: Event, *, actor) -> tuple[tuple[str, ...], list[list
             _local_iso(entry.created_dt, event),
             entry.result,
             _local_iso(entry.undone_dt, event) if entry.is_undone else "",
-            entry.ticket_id or "",
+            ticket_id or "",
             rsvp_id or "",
             name or "",
             position or "",
             door_label or "",
             staff_name or "",
         ]
-        for entry, rsvp_id, name, position, door_label, staff_name in db.session.execute(
-            select(CheckIn, Rsvp.id, Rsvp.name, Ticket.position, DoorPass.label, StaffUser.name)
-            .outerjoin(Ticket, Ticket.id == CheckIn.ticket_id)
+        for entry, ticket_id, rsvp_id, name, position, door_label, staff_name in db.session.execute(
+            select(
+                CheckIn,
+                Ticket.id,
+                Rsvp.id,
+                Rsvp.name,
+                Ticket.position,
+                DoorPass.label,
+                StaffUser.name,
+            )
+            .outerjoin(Ticket, named)
             .outerjoin(Rsvp, Rsvp.id == Ticket.rsvp_id)
             .outerjoin(DoorPass, DoorPass.id == CheckIn.door_pass_id)
             .outerjoin(StaffUser, StaffUser.id == CheckIn.staff_id)
@@ -1000,7 +1068,7 @@ def undo_admission(
     rsvp: Rsvp, scan_id: int, *, staff: StaffUser, now: datetime | None = None
 ) -> CheckIn:
     """Undo one admission of this party (staff): the person is no longer in."""
-    entry = db.session.get(CheckIn, scan_id)
+    entry = db.session.get(CheckIn, scan_id) if is_valid_id(scan_id) else None
     if entry is None or entry.ticket is None or entry.ticket.rsvp_id != rsvp.id:
         raise DomainError("not_undoable", _("This check-in cannot be undone."))
     undo_check_in(Door(event=rsvp.event, staff=staff), scan_id, now=now)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import wraps
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from eventsvc.app import CONTENT_SECURITY_POLICY
 from eventsvc.auth.models import Role
@@ -17,6 +20,7 @@ from eventsvc.checkin.openapi import OPENAPI
 from eventsvc.checkin.services import (
     ALREADY_CHECKED_IN,
     CANCELLED,
+    EXPIRED,
     INVALID,
     OK,
     OTHER_EVENT,
@@ -28,16 +32,18 @@ from eventsvc.checkin.services import (
     check_in,
     door_for_token,
     door_stats,
+    is_valid_id,
     search_attendees,
     undo_check_in,
 )
+from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.display import babel_locale
 from eventsvc.events.models import Event
 from eventsvc.extensions import csrf, db
 from eventsvc.i18n import _
 from eventsvc.rsvps.qr import public_key_b64, signing_key
-from eventsvc.security import keep_private
+from eventsvc.security import keep_private, limit_failed_lookups
 
 bp = Blueprint("checkin", __name__)
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -45,6 +51,16 @@ csrf.exempt(api)  # door tokens come in a header, not a cookie; session callers 
 
 #: Header a scanner sends its door token in.
 DOOR_HEADER = "X-Door-Token"
+#: The largest request body the API reads; a scan is a few hundred bytes.
+MAX_BODY_BYTES = 16 * 1024
+#: The longest text a scanned code may be (a ticket code is 127 characters).
+MAX_CODE_LENGTH = 512
+#: The longest name search.
+MAX_QUERY_LENGTH = 100
+#: A scan's scanned_at is believed within this window around the server's time; a device
+#: clock outside it is not, and the scan is logged at the time the server received it.
+SCANNED_AT_PAST = timedelta(days=30)
+SCANNED_AT_FUTURE = timedelta(days=1)
 #: The site's policy, plus WebAssembly compilation for the scanner's QR decoder.
 SCANNER_CSP = CONTENT_SECURITY_POLICY.replace(
     "script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"
@@ -73,6 +89,7 @@ def _scanner(door: Door, *, api_token: str | None):
 
 
 @bp.get("/door/<token>")
+@limit_failed_lookups
 def door_page(token: str):
     """Open the scanner of one event from a door link, no account needed."""
     try:
@@ -89,7 +106,7 @@ def staff_door_page(event_id: int):
     """Open the scanner of an event as a logged-in volunteer, organiser or admin."""
     if not current_user.has_role(Role.volunteer):
         abort(403)
-    event = db.session.get(Event, event_id) or abort(404)
+    event = (db.session.get(Event, event_id) if is_valid_id(event_id) else None) or abort(404)
     return _scanner(Door(event=event, staff=current_user), api_token=None)
 
 
@@ -101,10 +118,13 @@ def _error(code: str, message: str, status: int):
 
 
 @api.before_request
+def limit_body():
+    """Read no request body larger than a scan can be."""
+    request.max_content_length = MAX_BODY_BYTES
+
+
 def authenticate():
     """Let in a valid door token for its own event, or a logged-in staff member (with CSRF)."""
-    if request.endpoint == "api.openapi":
-        return None
     event_id = (request.view_args or {}).get("event_id")
     token = request.headers.get(DOOR_HEADER)
     if token:
@@ -120,12 +140,30 @@ def authenticate():
     if current_user.is_authenticated and current_user.has_role(Role.volunteer):
         if request.method == "POST" and current_app.config["WTF_CSRF_ENABLED"]:
             csrf.protect()  # a cookie-authenticated POST needs its CSRF token (X-CSRFToken)
-        event = db.session.get(Event, event_id) if event_id is not None else None
+        event = db.session.get(Event, event_id) if is_valid_id(event_id) else None
         if event is None:
             return _error("not_found", _("This event does not exist."), 404)
         g.door = Door(event=event, staff=current_user)
         return None
     return _error("unauthorized", _("Open the scanner from a door link or log in."), 401)
+
+
+def door_required(view):
+    """Run the view only for a caller that authenticate() lets in (g.door is then set).
+
+    Used under limit_failed_lookups: an unknown, expired or wrong door link (403) counts
+    against the client's budget of failed look-ups; verdicts (200) and bad requests (400) do not.
+    """
+
+    @wraps(view)
+    def wrapper(**kwargs):
+        refused = authenticate()
+        if refused is not None:
+            return refused
+        return view(**kwargs)
+
+    wrapper.door_required = True
+    return wrapper
 
 
 def _local_time(dt: datetime | None, event: Event) -> str | None:
@@ -154,6 +192,7 @@ def verdict_message(verdict: Verdict, event: Event) -> str:
             door=verdict.door or _("the door"),
         )
     messages = {
+        EXPIRED: _("This ticket has expired."),
         INVALID: _("Not valid"),
         UNKNOWN: _("Not valid"),
         OTHER_EVENT: _("Ticket for another event"),
@@ -187,51 +226,98 @@ def _verdict_json(verdict: Verdict, event: Event) -> dict:
     }
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")  # NaN, Infinity: Python reads them, JSON has none
+
+
 def _json_body() -> dict:
-    body = request.get_json(silent=True)
+    """Return the request's JSON object, or raise bad_request for anything else."""
+    if not request.is_json:
+        raise DomainError("bad_request", _("Send a JSON object."))
+    try:
+        text = request.get_data(cache=False).decode("utf-8")  # JSON on the wire is UTF-8
+        body = json.loads(text, parse_constant=_not_json)
+    except RequestEntityTooLarge:
+        raise DomainError("bad_request", _("The request is too large.")) from None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to read
+        body = None
     if not isinstance(body, dict):
         raise DomainError("bad_request", _("Send a JSON object."))
     return body
 
 
 def _scanned_at(value) -> datetime | None:
+    """Return a scan's device time in UTC; None (the server's time) when it is not believable."""
     if value is None:
         return None
+    message = _("scanned_at must be an ISO 8601 time with its offset, like 2026-07-04T19:30:00Z.")
+    if not isinstance(value, str) or len(value) > 64 or not value.isascii():
+        raise DomainError("bad_request", message)
+    if not value.isprintable():  # fromisoformat lets some control characters through
+        raise DomainError("bad_request", message)
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise DomainError("bad_request", _("scanned_at must be an ISO 8601 time.")) from None
-    if parsed.tzinfo is None:
-        raise DomainError("bad_request", _("scanned_at must be an ISO 8601 time."))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise ValueError("no offset")
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a time, or out of range once in UTC
+        raise DomainError("bad_request", message) from None
+    now = utc_now()
+    if not now - SCANNED_AT_PAST <= parsed <= now + SCANNED_AT_FUTURE:
+        return None  # a device clock far off: the scan is real, its time is not
     return parsed
 
 
-@api.post("/events/<int:event_id>/checkins")
-def checkins(event_id: int):
-    """Check in one ticket, by its scanned code or by its id (from a name search)."""
-    body = _json_body()
+#: What a scanner may send as client_scan_id: a UUID, or other letters, digits and - _ . :
+_SCAN_ID_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
+)
+
+
+def _check_in_request(body: dict) -> dict:
+    """Return check_in()'s arguments from a request body, or raise bad_request saying why."""
     code, ticket_id, scan_id = body.get("code"), body.get("ticket_id"), body.get("client_scan_id")
     if (code is None) == (ticket_id is None):
         raise DomainError("bad_request", _("Send either a code or a ticket_id."))
-    if code is not None and (not isinstance(code, str) or len(code) > 512):
+    if code is not None and not isinstance(code, str):
         raise DomainError("bad_request", _("The code must be text."))
-    if ticket_id is not None and (not isinstance(ticket_id, int) or isinstance(ticket_id, bool)):
-        raise DomainError("bad_request", _("ticket_id must be a number."))
-    if scan_id is not None and (not isinstance(scan_id, str) or not 8 <= len(scan_id) <= 64):
-        raise DomainError("bad_request", _("client_scan_id must be 8 to 64 characters."))
-    verdict = check_in(
-        g.door,
-        code=code,
-        ticket_id=ticket_id,
-        client_scan_id=scan_id,
-        scanned_dt=_scanned_at(body.get("scanned_at")),
-    )
+    if code is not None and len(code) > MAX_CODE_LENGTH:
+        raise DomainError("bad_request", _("This is not a ticket code: it is too long."))
+    if ticket_id is not None and not is_valid_id(ticket_id):
+        raise DomainError(
+            "bad_request", _("ticket_id must be a whole number from 1 to 2147483647.")
+        )
+    if scan_id is not None and (
+        not isinstance(scan_id, str)
+        or not 8 <= len(scan_id) <= 64
+        or not _SCAN_ID_CHARACTERS.issuperset(scan_id)
+    ):
+        raise DomainError(
+            "bad_request",
+            _("client_scan_id must be 8 to 64 letters, digits or - _ . : (a UUID)."),
+        )
+    return {
+        "code": code,
+        "ticket_id": ticket_id,
+        "client_scan_id": scan_id,
+        "scanned_dt": _scanned_at(body.get("scanned_at")),
+    }
+
+
+@api.post("/events/<int:event_id>/checkins")
+@limit_failed_lookups
+@door_required
+def checkins(event_id: int):
+    """Check in one ticket, by its scanned code or by its id (from a name search)."""
+    verdict = check_in(g.door, **_check_in_request(_json_body()))
     answer = _verdict_json(verdict, g.door.event)  # before the commit expires the event
     db.session.commit()
     return jsonify(answer)
 
 
 @api.post("/events/<int:event_id>/checkins/<int:scan_id>/undo")
+@limit_failed_lookups
+@door_required
 def undo(event_id: int, scan_id: int):
     """Undo an admission."""
     entry = undo_check_in(g.door, scan_id)
@@ -240,9 +326,14 @@ def undo(event_id: int, scan_id: int):
 
 
 @api.get("/events/<int:event_id>/search")
+@limit_failed_lookups
+@door_required
 def search(event_id: int):
     """Find attendees by name (at least two letters), with their tickets."""
-    results = search_attendees(g.door.event, request.args.get("q", ""))
+    query = request.args.get("q", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        raise DomainError("bad_request", _("Search for a name of at most 100 characters."))
+    results = search_attendees(g.door.event, query)
     return jsonify(
         results=[
             {
@@ -267,6 +358,8 @@ def search(event_id: int):
 
 
 @api.get("/events/<int:event_id>/stats")
+@limit_failed_lookups
+@door_required
 def stats(event_id: int):
     """Return how many are in, of how many confirmed."""
     numbers = door_stats(g.door.event)

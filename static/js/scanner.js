@@ -44,6 +44,18 @@
   /** An answer worth retrying: no connection, or the server (or a proxy) failed. */
   class RetryableError extends Error {}
 
+  /** 429: too many failed look-ups of door links from this network; wait, then send again. */
+  class RateLimitedError extends Error {
+    constructor(seconds) {
+      super(fill(T.rate_limited, { n: Math.max(1, Math.ceil(seconds / 60)) }));
+      this.seconds = seconds;
+    }
+  }
+
+  // The door link stopped working (401/403: switched off, expired): asking again only counts
+  // as failed look-ups against this whole network, so the page stops asking. Holds why.
+  let doorClosed = "";
+
   async function api(method, path, body) {
     const headers = { Accept: "application/json" };
     if (doorToken) headers["X-Door-Token"] = doorToken;
@@ -62,6 +74,10 @@
       throw new RetryableError(String(err));
     }
     if (response.status >= 500) throw new RetryableError("HTTP " + response.status);
+    if (response.status === 429) {
+      const seconds = parseInt(response.headers.get("Retry-After") || "", 10);
+      throw new RateLimitedError(Number.isFinite(seconds) && seconds > 0 ? seconds : 60);
+    }
     let data = null;
     try {
       data = await response.json();
@@ -71,6 +87,7 @@
     if (!response.ok) {
       const err = new Error((data && data.message) || T.error);
       err.status = response.status;
+      if (response.status === 401 || response.status === 403) doorClosed = err.message;
       throw err;
     }
     return data;
@@ -184,12 +201,13 @@
     const item = { ...scan, client_scan_id: newScanId(), scanned_at: new Date().toISOString() };
     queue.push(item);
     saveQueue();
+    if (doorClosed) return showVerdict("stop", doorClosed);
     if (!backoff) showVerdict("wait", T.sending);
     pump();
   }
 
   async function pump() {
-    if (sending) return;
+    if (sending || doorClosed) return;
     sending = true;
     clearTimeout(retryTimer);
     try {
@@ -204,6 +222,18 @@
             scanned_at: item.scanned_at,
           });
         } catch (err) {
+          if (err instanceof RateLimitedError) {
+            // The scan stays queued and goes again once the network may ask again.
+            backoff = err.seconds * 1000;
+            renderQueue();
+            showVerdict("stop", err.message);
+            retryTimer = setTimeout(pump, backoff);
+            return;
+          }
+          if (doorClosed) {
+            showVerdict("stop", err.message); // the scans stay saved; nothing more is sent
+            return;
+          }
           if (err instanceof RetryableError) {
             // Same request again later: 1 s, 2 s, 4 s … up to 30 s.
             backoff = Math.min(backoff ? backoff * 2 : 1000, 30000);
@@ -266,6 +296,7 @@
   }
 
   async function refreshStats() {
+    if (doorClosed) return;
     try {
       const stats = await api("GET", "/stats");
       els.countIn.textContent = stats.checked_in;
