@@ -46,8 +46,17 @@ class Defaults:
     #: How long a worker serves the series feed (and its 304s) without asking the database
     #: whether events changed: calendar apps poll hourly, so seconds of delay cost nothing.
     FEED_RECHECK_SECONDS = 5
+    #: Failed look-ups of private links (manage, feed, member, tribute, door) per client address,
+    #: all kinds together: the 31st link that finds nothing within 10 minutes gets 429 with
+    #: Retry-After (seconds until the window frees a try), and so does every look-up after it,
+    #: good or bad, until then. Owners opening their own links never count. A breach is logged
+    #: as "ratelimit 30 per 10 minute (203.0.113.0) exceeded at endpoint: token-lookup": the
+    #: address truncated, never the token.
+    TOKEN_LOOKUP_LIMIT = "30 per 10 minutes"
     #: RSVP submissions allowed per client address (a venue's shared wifi needs headroom).
     RSVP_RATE_LIMIT = "60 per minute"
+    #: "Send me my links again" requests, per client address and (separately) per email asked for.
+    RSVP_LINK_RESEND_RATE_LIMIT = "5 per hour"
     #: Tributes a client may submit, and candles it may light, per window (shared venue wifi).
     MEMORIAL_TRIBUTE_RATE_LIMIT = "10 per hour"
     MEMORIAL_CANDLE_RATE_LIMIT = "60 per hour"
@@ -65,7 +74,11 @@ class Defaults:
     TICKET_SIGNING_KEY = ""
     LOG_LEVEL = "INFO"
 
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: hide_parameters: a database error's log line and traceback never show the values of its
+    #: statement (an attendee's name, email, needs); load_config keeps it whatever is set here.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    #: X-RateLimit-* headers on rate-limited pages, and Retry-After on every 429.
+    RATELIMIT_HEADERS_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -91,11 +104,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             "sqlite:///" + os.path.join(app.instance_path, "eventsvc.sqlite")
         )
     instance = Path(app.instance_path)
+    # Never the statement's values in a log, even with engine options of one's own.
+    options = {**cfg["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Writers take turns on SQLite: wait for the lock (seconds) rather than fail at once.
-        options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("connect_args", {"timeout": 30})
-        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = _instance_secret(instance / "secret_key", lambda: secrets.token_hex(32))
     if not cfg["TICKET_SIGNING_KEY"]:

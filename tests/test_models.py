@@ -77,6 +77,8 @@ def make_rsvp(make_event):
             "email": f"ana{n}@example.org",
             "manage_token_hash": f"{n:064x}",
             "manage_token_salt": f"{n:032x}",
+            "feed_token_hash": f"f{n:063x}",
+            "feed_token_salt": f"f{n:031x}",
         }
         values.update(kwargs)
         rsvp = Rsvp(event=event or make_event(), party_size=party_size, **values)

@@ -82,14 +82,14 @@ def event(slug: str):
             field = form.party_size if e.code in {"party_too_large", "no_seats"} else None
             (field.errors if field else form.form_errors).append(e.message)
         else:
-            if outcome.is_new and outcome.rsvp.is_confirmed:
+            # Every new RSVP gets the same answer, whether or not its email or phone was
+            # already used for this event: nobody learns from it who else RSVPed.
+            if outcome.is_repeat:
+                message = None  # a double click: the first answer stands
+            elif outcome.rsvp.is_confirmed:
                 message = (_("You're in! Your ticket is below."), "success")
-            elif outcome.is_new:
-                message = (_("The event is full, so you're on the waitlist."), "info")
-            elif not outcome.is_repeat:
-                message = (_("You had already RSVPed: we updated your RSVP."), "info")
             else:
-                message = None
+                message = (_("The event is full, so you're on the waitlist."), "info")
             db.session.commit()  # ends the event's lock: nothing slow before it
             if message:
                 flash(*message)

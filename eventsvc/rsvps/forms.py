@@ -168,6 +168,28 @@ class DeleteDataForm(FlaskForm):
     )
 
 
+class ReplaceFeedForm(FlaskForm):
+    """Replace the personal calendar feed's link (a button; the CSRF token is the only field)."""
+
+
+class DisownForm(FlaskForm):
+    """Cancel an RSVP made with one's address (a button; the CSRF token is the only field)."""
+
+
+class LostLinkForm(FlaskForm):
+    """Ask for one's RSVP links again, by email."""
+
+    email = email_field()
+
+    def validate(self, extra_validators=None) -> bool:
+        """Require the email address, and run the field checks."""
+        valid = super().validate(extra_validators)
+        if not self.email.data and not self.email.errors:
+            self.email.errors.append(_l("Enter your email address."))
+            valid = False
+        return valid
+
+
 # --- the back office --------------------------------------------------------------------------
 
 

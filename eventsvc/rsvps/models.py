@@ -13,7 +13,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    text,
 )
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
@@ -66,24 +65,10 @@ class Rsvp(db.Model):
             "added_by_staff OR is_anonymised OR email IS NOT NULL OR phone IS NOT NULL",
             name="reachable",
         ),
-        # Lookups for "already RSVPed?" (a service rule among non-cancelled RSVPs) and the door.
-        # One live RSVP per email and per phone and event: the same person twice updates it.
-        Index(
-            "uq_rsvps_event_id_email_live",
-            "event_id",
-            "email",
-            unique=True,
-            sqlite_where=text("status != 'cancelled'"),
-            postgresql_where=text("status != 'cancelled'"),
-        ),
-        Index(
-            "uq_rsvps_event_id_phone_live",
-            "event_id",
-            "phone",
-            unique=True,
-            sqlite_where=text("status != 'cancelled'"),
-            postgresql_where=text("status != 'cancelled'"),
-        ),
+        # Lookups by address (the holder of an address, the door); not unique: a second RSVP
+        # with a taken email or phone is a party of its own (see rsvps.services.submit_rsvp).
+        Index("ix_rsvps_event_id_email", "event_id", "email"),
+        Index("ix_rsvps_event_id_phone", "event_id", "phone"),
         Index("ix_rsvps_event_id_status", "event_id", "status"),
     )
 
@@ -114,8 +99,23 @@ class Rsvp(db.Model):
     #: Random; the link's token is an HMAC of it under the app's secret key, so mail sent later
     #: (promotion, reminder) can carry the link while the database alone cannot make one.
     manage_token_salt: Mapped[str] = mapped_column(String(32))
-    #: Random key of the form that created or last updated it: a double-clicked submit repeats it.
+    #: sha256 hex of the random key of the form that created it: a double-clicked submit repeats
+    #: it. Hashed, so a copy of the database cannot replay a form to get the private link.
     submission_key: Mapped[str | None] = mapped_column(String(64))
+    #: Random; the personal calendar feed's token is an HMAC of it ("rsvp-feed"), a read-only
+    #: link of its own. RSVPs sharing a salt form one feed (a "feed group"); a new RSVP starts
+    #: its own group, so a feed never lists RSVPs whose owner is not proven to be the same.
+    feed_token_salt: Mapped[str] = mapped_column(String(32))
+    #: sha256 hex of the feed token (/rsvp/<feed-token>/calendar.ics). In a group of several,
+    #: one RSVP holds the link's hash and the others the hash of a random secret nobody has.
+    feed_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Set when this RSVP was made with the email ("email") or only the phone ("phone") of
+    #: another live RSVP of the event: organisers see it flagged, and nothing of this RSVP is
+    #: mailed to a shared email (its holder did not make it) but the holder's notice.
+    shared_contact: Mapped[str | None] = mapped_column(String(8))
+    #: sha256 hex of the token of the one-click "this was not me, cancel it" link mailed to the
+    #: holder of the shared address ("rsvp-disown", an HMAC of manage_token_salt); else None.
+    disown_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     cancelled_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -149,6 +149,11 @@ class Rsvp(db.Model):
     def is_cancelled(self) -> bool:
         """Return whether the RSVP was given up."""
         return self.status == RsvpStatus.cancelled
+
+    @property
+    def shares_email(self) -> bool:
+        """Return whether its email belonged to another live RSVP of the event when it was made."""
+        return self.shared_contact == "email"
 
     def confirm(self) -> None:
         """Give the party its seats (a new RSVP, or a promotion from the waiting list)."""

@@ -9,6 +9,15 @@ the count they read is the count they write against.
 The waitlist is strict first come, first served: freed seats go to the party at its head, and
 when that party does not fit yet, nobody behind it jumps the queue. A new RSVP joins the back
 of the waitlist whenever anyone is waiting, even if a few seats are free.
+
+A public RSVP is always a new party of its own. When its email or phone already has a live RSVP
+for the event, the submitter is answered exactly as anyone else (so nobody learns that the
+address had RSVPed), the existing RSVP is left alone, and the address's holder is told by
+email, with their own link and a one-click link that cancels the new RSVP ("disown").
+
+Each RSVP has one token per purpose, hashed at rest: the manage link (read and write), the
+personal feed (read only; shared by the RSVPs of one feed group), the disown link (only for an
+RSVP made with a taken address).
 """
 
 from __future__ import annotations
@@ -19,10 +28,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import Select, and_, bindparam, case, delete, func, or_, select, tuple_
+from sqlalchemy.orm import joinedload
 
 from eventsvc.core.services import record_audit
 from eventsvc.db import utc_now
@@ -32,7 +43,7 @@ from eventsvc.events.locking import lock_event
 from eventsvc.events.models import Event, EventStatus
 from eventsvc.events.services import Feed, make_feed
 from eventsvc.extensions import db
-from eventsvc.i18n import _
+from eventsvc.i18n import _, _l
 from eventsvc.mail.models import MailStatus, OutboxMessage
 from eventsvc.mail.services import (
     Attachment,
@@ -78,6 +89,19 @@ class RsvpOutcome:
 
 
 @dataclass(frozen=True)
+class SubmitCounts:
+    """What submit_rsvp reads under the event's lock, in one query."""
+
+    taken: int
+    waiting: int
+    #: Another live RSVP of the event has the submitted email / phone.
+    email_taken: bool
+    phone_taken: bool
+    #: The RSVP this very form already made (a double click), if any.
+    repeat_id: int | None
+
+
+@dataclass(frozen=True)
 class SeatSummary:
     """The seat situation of an event."""
 
@@ -113,7 +137,75 @@ def get_rsvp_by_token(token: str) -> Rsvp | None:
 
 def manage_url(rsvp: Rsvp) -> str:
     """Return the absolute URL of the RSVP's private page."""
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/rsvp/{manage_token(rsvp)}"
+    return f"{_base_url()}/rsvp/{manage_token(rsvp)}"
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def feed_token(rsvp: Rsvp) -> str:
+    """Return the token of the RSVP's personal calendar feed (read only)."""
+    return link_token(current_app.config["SECRET_KEY"], "rsvp-feed", rsvp.feed_token_salt)
+
+
+def get_rsvp_by_feed_token(token: str) -> Rsvp | None:
+    """Return the RSVP whose personal feed link carries token, or None."""
+    if not token or len(token) > 64:
+        return None
+    # With its event: the feed answers in two statements, this and the feed's own.
+    return db.session.scalar(
+        select(Rsvp)
+        .options(joinedload(Rsvp.event))
+        .where(Rsvp.feed_token_hash == token_hash(token))
+    )
+
+
+def feed_urls(rsvp: Rsvp) -> dict[str, str]:
+    """Return the personal feed's address: https (to paste) and webcal (to subscribe)."""
+    address = f"{_base_url()}/rsvp/{feed_token(rsvp)}/calendar.ics"
+    return {"https": address, "webcal": "webcal://" + address.split("://", 1)[1]}
+
+
+def _new_feed_salt(rsvp: Rsvp) -> None:
+    rsvp.feed_token_salt = secrets.token_hex(16)
+    rsvp.feed_token_hash = token_hash(feed_token(rsvp))
+
+
+def replace_feed_token(rsvp: Rsvp) -> str:
+    """Give the RSVP's feed group a new feed link (the old one stops working); return its token.
+
+    The whole group moves to the new salt, so every RSVP of the feed stays in it. One RSVP of a
+    group holds the hash of the group's link (feed_token_hash is unique): from now on, rsvp;
+    the others hold the hash of a random secret nobody has.
+    """
+    group = db.session.scalars(
+        select(Rsvp).where(Rsvp.feed_token_salt == rsvp.feed_token_salt, Rsvp.id != rsvp.id)
+    ).all()
+    _new_feed_salt(rsvp)
+    for member in group:
+        member.feed_token_salt = rsvp.feed_token_salt
+        member.feed_token_hash = token_hash(secrets.token_urlsafe(24))
+    db.session.flush()
+    logger.info("RSVP %s: calendar feed link replaced for a group of %d", rsvp.id, len(group) + 1)
+    return feed_token(rsvp)
+
+
+def disown_token(rsvp: Rsvp) -> str:
+    """Return the token of the link that lets an address's holder cancel an RSVP made with it."""
+    return link_token(current_app.config["SECRET_KEY"], "rsvp-disown", rsvp.manage_token_salt)
+
+
+def get_rsvp_by_disown_token(token: str) -> Rsvp | None:
+    """Return the RSVP whose disown link carries token, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Rsvp).where(Rsvp.disown_token_hash == token_hash(token)))
+
+
+def disown_url(rsvp: Rsvp) -> str:
+    """Return the absolute URL of the RSVP's disown page (GET shows it, POST cancels)."""
+    return f"{_base_url()}/rsvp/not-me/{disown_token(rsvp)}"
 
 
 # --- seats ------------------------------------------------------------------------------------
@@ -121,36 +213,39 @@ def manage_url(rsvp: Rsvp) -> str:
 
 def _seat_counts(event_id: int) -> tuple[int, int]:
     """Return the confirmed seats and the waiting parties of an event, in one query."""
-    taken, parties, _nobody = _seat_counts_for(event_id, None, None)
-    return taken, parties
+    counts = _submit_counts(event_id, None, None, None)
+    return counts.taken, counts.waiting
 
 
 @cache
-def _seat_counts_for_query() -> Select:
-    """Build the query of :func:`_seat_counts_for` once: it runs under the event's lock."""
+def _submit_counts_query() -> Select:
+    """Build the query of :func:`_submit_counts` once: it runs under the event's lock."""
     confirmed = Rsvp.status == RsvpStatus.confirmed
     waiting = Rsvp.status == RsvpStatus.waitlisted
-    # A NULL email or phone matches nothing.
-    same_person = and_(
-        Rsvp.status != RsvpStatus.cancelled,
-        or_(Rsvp.email == bindparam("email"), Rsvp.phone == bindparam("phone")),
-    )
+    live = Rsvp.status != RsvpStatus.cancelled
+    # A NULL email, phone or key matches nothing.
     return select(
         func.coalesce(func.sum(case((confirmed, Rsvp.party_size), else_=0)), 0),
         func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((same_person, 1), else_=0)), 0),
+        func.coalesce(func.max(case((and_(live, Rsvp.email == bindparam("email")), 1))), 0),
+        func.coalesce(func.max(case((and_(live, Rsvp.phone == bindparam("phone")), 1))), 0),
+        func.max(case((Rsvp.submission_key == bindparam("key"), Rsvp.id))),
     ).where(Rsvp.event_id == bindparam("event_id"))
 
 
-def _seat_counts_for(event_id: int, email: str | None, phone: str | None) -> tuple[int, int, bool]:
-    """Return the confirmed seats, the waiting parties, and whether the person has RSVPed.
+def _submit_counts(
+    event_id: int, email: str | None, phone: str | None, key: str | None
+) -> SubmitCounts:
+    """Return the seats, the waitlist, whether email / phone are taken, and a repeated form.
 
-    One query: whether email or phone already has a live (not cancelled) RSVP for the event
-    comes with the counts.
+    One query: whether the email or the phone already has a live RSVP for the event, and which
+    RSVP the form with this (hashed) submission key made, come with the counts.
     """
-    params = {"event_id": event_id, "email": email or None, "phone": phone or None}
-    taken, parties, matches = db.session.execute(_seat_counts_for_query(), params).one()
-    return int(taken), int(parties), bool(matches)
+    params = {"event_id": event_id, "email": email or None, "phone": phone or None, "key": key}
+    taken, parties, email_taken, phone_taken, repeat_id = db.session.execute(
+        _submit_counts_query(), params
+    ).one()
+    return SubmitCounts(int(taken), int(parties), bool(email_taken), bool(phone_taken), repeat_id)
 
 
 def seat_summary(event: Event) -> SeatSummary:
@@ -300,28 +395,98 @@ def resolve_ticket(code: str) -> Ticket:
 
 
 def submit_rsvp(event: Event, data: RsvpData, *, now: datetime | None = None) -> RsvpOutcome:
-    """RSVP for a party, or update the person's live RSVP; mail the result.
+    """RSVP for a party: always a new party of its own; mail the result.
+
+    When the email or the phone already has a live RSVP for the event, the new RSVP is seated
+    by the usual rules and answered like any other (the caller must not tell the two apart),
+    the existing RSVP is left untouched, and the address's holder is told by email
+    (:func:`_tell_address_holders`). Nothing of the new RSVP is mailed to a taken email: its
+    holder did not make it; the submitter sees the tickets on the page they land on.
+
+    The same form submitted again (same submission key, a double click) changes nothing and
+    returns the RSVP it made, with ``is_repeat``: it is found by (event, submission key), never
+    by address.
 
     RSVPs for one event take turns on the event's lock, so the work inside it is kept short:
-    the new RSVP (token, details) is made before the lock, and under it one query reads the
-    seats, the waitlist and whether this person has already RSVPed.
+    the new RSVP (tokens, details) is made before the lock, and under it one query reads the
+    seats, the waitlist, whether the address is taken and whether this form was seen.
     """
     rsvp, token = _new_rsvp(event.id, data)
     event = lock_event(event)
     # Read the clock under the lock: the waitlist's order is the order RSVPs got the lock in.
     now = now or utc_now()
+    counts = _submit_counts(event.id, data.email, data.phone, rsvp.submission_key)
+    if counts.repeat_id is not None:
+        repeat = db.session.get(Rsvp, counts.repeat_id)
+        return RsvpOutcome(repeat, manage_token(repeat), is_new=False, is_repeat=True)
     check_rsvp_open(event, now)
     _check_party_size(event, data.party_size)
-    taken, waiting, already = _seat_counts_for(event.id, data.email, data.phone)
-    if already:
-        return _update_existing(_live_rsvp_for(event.id, data.email, data.phone), data, now)
-    _seat(rsvp, event, taken, waiting, now)
+    if counts.email_taken or counts.phone_taken:
+        rsvp.shared_contact = "email" if counts.email_taken else "phone"
+        rsvp.disown_token_hash = token_hash(disown_token(rsvp))
+    _seat(rsvp, event, counts.taken, counts.waiting, now)
     queue_rsvp_mail(rsvp, "confirmed" if rsvp.is_confirmed else "waitlisted")
     db.session.flush()  # one flush: the RSVP, its tickets, its message
+    if rsvp.shared_contact:
+        _tell_address_holders(rsvp, email_taken=counts.email_taken, phone_taken=counts.phone_taken)
     logger.info(
-        "RSVP %s %s for event %s (party of %d)", rsvp.id, rsvp.status, event.id, rsvp.party_size
+        "RSVP %s %s for event %s (party of %d)%s",
+        rsvp.id,
+        rsvp.status,
+        event.id,
+        rsvp.party_size,
+        f", {rsvp.shared_contact} shared with another RSVP" if rsvp.shared_contact else "",
     )
     return RsvpOutcome(rsvp, token, is_new=True)
+
+
+def _tell_address_holders(rsvp: Rsvp, *, email_taken: bool, phone_taken: bool) -> None:
+    """Queue the notice to the holders of the email / phone the new RSVP shares (under the lock).
+
+    The holder of a taken email is told at that email. When the phone is taken, the earliest
+    live RSVP with that phone and an email is told at its email; a holder who gave only a phone
+    cannot be told by anyone (we have no way to reach them but the page they keep), so that case
+    is only flagged to organisers.
+    """
+    addresses = []
+    if email_taken:
+        addresses.append(rsvp.email)
+    if phone_taken:
+        phone_holder = db.session.scalar(
+            _holders(rsvp).where(Rsvp.phone == rsvp.phone, Rsvp.email.is_not(None)).limit(1)
+        )
+        if phone_holder is not None and phone_holder.email not in addresses:
+            addresses.append(phone_holder.email)
+    for address in addresses:
+        holder = _holder_of(rsvp, address)
+        if holder is None:
+            continue
+        queue_deferred(
+            to=address, kind="rsvp_shared_address", language=holder.language, rsvp_id=rsvp.id
+        )
+        logger.info("RSVP %s: the holder of a shared address is told", rsvp.id)
+
+
+def _holders(rsvp: Rsvp) -> Select:
+    """Return the query of the live RSVPs of rsvp's event made before it by an address's owner.
+
+    An RSVP that was itself made with a taken email is never the holder of that email.
+    """
+    return (
+        select(Rsvp)
+        .where(
+            Rsvp.event_id == rsvp.event_id,
+            Rsvp.id < rsvp.id,
+            Rsvp.status != RsvpStatus.cancelled,
+            func.coalesce(Rsvp.shared_contact, "") != "email",
+        )
+        .order_by(Rsvp.id)
+    )
+
+
+def _holder_of(rsvp: Rsvp, address: str) -> Rsvp | None:
+    """Return the live RSVP whose holder owns address, made before rsvp; None if none now."""
+    return db.session.scalar(_holders(rsvp).where(Rsvp.email == address).limit(1))
 
 
 def _seat(rsvp: Rsvp, event: Event, taken: int, waiting: int, now: datetime) -> None:
@@ -335,25 +500,19 @@ def _seat(rsvp: Rsvp, event: Event, taken: int, waiting: int, now: datetime) -> 
 
 
 def _new_rsvp(event_id: int, data: RsvpData) -> tuple[Rsvp, str]:
-    """Return a new RSVP with its private link's token, not yet in the session."""
+    """Return a new RSVP with its private link's token, not yet in the session.
+
+    It gets its own feed token, so it starts a feed group of its own.
+    """
     rsvp = Rsvp(
         event_id=event_id, manage_token_salt=secrets.token_hex(16), party_size=data.party_size
     )
     _apply_details(rsvp, data)
+    rsvp.submission_key = token_hash(data.submission_key) if data.submission_key else None
     token = manage_token(rsvp)
     rsvp.manage_token_hash = token_hash(token)
+    _new_feed_salt(rsvp)
     return rsvp, token
-
-
-def _update_existing(existing: Rsvp, data: RsvpData, now: datetime) -> RsvpOutcome:
-    """The same person RSVPed again (under the lock): update their RSVP, or repeat its answer."""
-    if data.submission_key and existing.submission_key == data.submission_key:
-        return RsvpOutcome(existing, manage_token(existing), is_new=False, is_repeat=True)
-    _apply_details(existing, data)
-    _resize(existing, data.party_size, now)
-    queue_rsvp_mail(existing, "updated")
-    logger.info("RSVP %s updated by its owner", existing.id)
-    return RsvpOutcome(existing, manage_token(existing), is_new=False)
 
 
 def _apply_details(rsvp: Rsvp, data: RsvpData) -> None:
@@ -364,7 +523,6 @@ def _apply_details(rsvp: Rsvp, data: RsvpData) -> None:
     rsvp.access_needs = data.access_needs
     rsvp.interpretation_request = data.interpretation_request
     rsvp.consent_contact = data.consent_contact
-    rsvp.submission_key = data.submission_key
 
 
 def _resize(rsvp: Rsvp, party_size: int, now: datetime) -> None:
@@ -521,6 +679,7 @@ def queue_reminders(*, now: datetime | None = None) -> int:
                 Rsvp.status == RsvpStatus.confirmed,
                 Rsvp.email.is_not(None),
                 Rsvp.consent_contact.is_(True),
+                func.coalesce(Rsvp.shared_contact, "") != "email",
                 # Someone who RSVPed within the last day just got their confirmation.
                 Rsvp.created_dt <= event.start_dt - REMINDER_WINDOW,
                 ~already.exists(),
@@ -550,9 +709,11 @@ def queue_rsvp_mail(rsvp: Rsvp, kind: str) -> OutboxMessage | None:
     """Queue the message of kind (confirmed, waitlisted, promoted, updated, cancelled, reminder).
 
     Its content (text, HTML, a QR image per ticket, the .ics) is made when it is sent. People
-    who gave only a phone number get no email; their page shows everything.
+    who gave only a phone number get no email; their page shows everything. An RSVP made with
+    another live RSVP's email gets no email either: its tickets and link would go to a person
+    who did not make it (that person gets the shared-address notice instead).
     """
-    if not rsvp.email:
+    if not rsvp.email or rsvp.shares_email:
         return None
     is_new = rsvp.id is None
     message = queue_deferred(
@@ -572,6 +733,12 @@ def render_rsvp_mail(message: OutboxMessage) -> RenderedMail | None:
     rsvp = db.session.get(Rsvp, message.rsvp_id) if message.rsvp_id else None
     if rsvp is None or rsvp.is_anonymised:
         return None
+    if message.kind == "rsvp_shared_address":
+        return _render_shared_address(message, rsvp)
+    if message.kind == "rsvp_links":
+        return _render_links(message)
+    if rsvp.shares_email:
+        return None  # its address's holder did not make it (however the message was queued)
     still_true = _STILL_TRUE.get(message.kind)
     if still_true is not None and not still_true(rsvp):
         return None  # a later message says what happened instead
@@ -612,26 +779,223 @@ def render_rsvp_mail(message: OutboxMessage) -> RenderedMail | None:
     return RenderedMail(subject, text, html, attachments)
 
 
-def personal_feed_events(rsvp: Rsvp) -> tuple[list[Event], datetime]:
-    """Return the public events this person has a live RSVP for, and when that last changed.
+def _render_shared_address(message: OutboxMessage, rsvp: Rsvp) -> RenderedMail | None:
+    """Tell the holder of an address that rsvp was made with it: their link, and a way out.
 
-    The person is whoever shares the RSVP's email or phone, across the series; a cancelled RSVP
-    or an erased person (no email, no phone) drops out. One query. The time is the latest
-    change of any of their RSVPs (cancelled ones too) or of the events, so it moves forward when
-    an event leaves the feed, and If-Modified-Since never hides that.
+    rsvp is the new RSVP; the holder is the earliest live RSVP of the event with the message's
+    address. Nothing of the new RSVP is shown (not its name): only that it exists.
     """
-    who = []
-    if rsvp.email:
-        who.append(Rsvp.email == rsvp.email)
-    if rsvp.phone:
-        who.append(Rsvp.phone == rsvp.phone)
+    if rsvp.is_cancelled:
+        return None  # cancelled already (by its maker, or by the holder): nothing to act on
+    holder = _holder_of(rsvp, message.to_address)
+    if holder is None:
+        return None  # the holder cancelled or erased their own RSVP since
+    subject, text, html = render_mail(
+        "rsvp_shared_address",
+        language=message.language,
+        rsvp=holder,
+        event=rsvp.event,
+        matched="email" if rsvp.email == message.to_address else "phone",
+        made_dt=rsvp.created_dt,
+        manage_url=manage_url(holder),
+        disown_url=disown_url(rsvp),
+    )
+    return RenderedMail(subject, text, html)
+
+
+def disown_rsvp(rsvp: Rsvp, *, now: datetime | None = None) -> Rsvp:
+    """Cancel an RSVP made with a taken address, at its holder's request (the disown link).
+
+    As :func:`cancel_rsvp`: the seats go to the waitlist, in the event's lock.
+    """
+    if rsvp.is_anonymised:
+        raise DomainError("deleted", _("This RSVP's data was deleted."))
+    if rsvp.is_cancelled:
+        return rsvp
+    cancel_rsvp(rsvp, now=now)
+    record_audit(
+        "rsvp.disown",
+        actor_label="address holder",
+        object_type="rsvp",
+        object_id=rsvp.id,
+        details={"event_id": rsvp.event_id, "party_size": rsvp.party_size},
+    )
+    logger.info("RSVP %s cancelled by the holder of the address it used", rsvp.id)
+    return rsvp
+
+
+def _links_query(email: str, now: datetime) -> Select:
+    """Return the query of the live RSVPs of email's owner for events that have not ended."""
+    return (
+        select(Rsvp)
+        .join(Event, Event.id == Rsvp.event_id)
+        .where(
+            Rsvp.email == email,
+            Rsvp.status != RsvpStatus.cancelled,
+            Rsvp.is_anonymised.is_(False),
+            # Made with someone else's email: not theirs to manage (its holder was told).
+            func.coalesce(Rsvp.shared_contact, "") != "email",
+            Event.end_dt > now,
+        )
+        .order_by(Event.start_dt, Rsvp.id)
+    )
+
+
+def send_lost_links(email: str, *, now: datetime | None = None) -> int:
+    """Mail the address's links again: one message listing its live RSVPs' pages; return how many.
+
+    Only RSVPs for events not yet ended; in the language of the latest of them. Nothing is sent
+    to an address with none. The caller answers the same either way.
+    """
+    now = now or utc_now()
+    rsvps = db.session.scalars(_links_query(email, now)).all()
+    if not rsvps:
+        return 0
+    latest = max(rsvps, key=lambda r: (r.created_dt, r.id))
+    queue_deferred(to=email, kind="rsvp_links", language=latest.language, rsvp_id=latest.id)
+    logger.info("RSVP links mailed again for %d RSVPs", len(rsvps))
+    return len(rsvps)
+
+
+def _render_links(message: OutboxMessage) -> RenderedMail | None:
+    """List the address's live RSVPs with their links, as they are when the message leaves."""
+    rsvps = db.session.scalars(_links_query(message.to_address, utc_now())).all()
+    if not rsvps:
+        return None
+    subject, text, html = render_mail(
+        "rsvp_links",
+        language=message.language,
+        rsvps=[(r, r.event, manage_url(r)) for r in rsvps],
+    )
+    return RenderedMail(subject, text, html)
+
+
+#: What each message was about, as the attendee's own data shows it (page and data.json). The
+#: message sent when the RSVP was made is "rsvp_made" whatever it said (confirmation, waitlist,
+#: or the notice to the holder of a taken email): the RSVP's page must read the same either way.
+MESSAGE_ABOUT = {
+    "rsvp_confirmed": "rsvp_made",
+    "rsvp_waitlisted": "rsvp_made",
+    "rsvp_shared_address": "rsvp_made",
+    "rsvp_promoted": "promoted",
+    "rsvp_updated": "updated",
+    "rsvp_cancelled": "cancelled",
+    "rsvp_reminder": "reminder",
+    "rsvp_event_changed": "event_changed",
+    "rsvp_links": "links",
+}
+
+#: Titles of MESSAGE_ABOUT's values on the attendee's page.
+MESSAGE_TITLES = {
+    "rsvp_made": _l("Your RSVP"),
+    "promoted": _l("You got seats"),
+    "updated": _l("Your RSVP changed"),
+    "cancelled": _l("Your RSVP was cancelled"),
+    "reminder": _l("Reminder"),
+    "event_changed": _l("The event changed"),
+    "event_cancelled": _l("The event was cancelled"),
+    "event_message": _l("Message from the organisers"),
+    "links": _l("Your links, sent again"),
+}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def own_messages(rsvp: Rsvp) -> list[tuple[str, OutboxMessage]]:
+    """Return the messages sent to the RSVP's address about it, oldest first, with what about.
+
+    "What about" is a value of :data:`MESSAGE_ABOUT` (the kind itself for other kinds).
+    """
+    if not rsvp.email:
+        return []
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.rsvp_id == rsvp.id, OutboxMessage.to_address == rsvp.email)
+        .order_by(OutboxMessage.created_dt, OutboxMessage.id)
+    ).all()
+    return [(MESSAGE_ABOUT.get(m.kind, m.kind), m) for m in messages]
+
+
+def personal_data(rsvp: Rsvp) -> dict[str, Any]:
+    """Return everything stored about this RSVP (only this one), for its owner to see and take.
+
+    Keys of the dict (data.json): ``name``, ``email``, ``phone`` (E.164), ``language``,
+    ``party_size``, ``status`` (confirmed / waitlisted / cancelled), ``created``, ``updated``,
+    ``waitlisted``, ``cancelled`` (ISO 8601 UTC or null), ``access_needs``,
+    ``interpretation_request``, ``consent_contact`` (bool: reminders and updates),
+    ``event`` (``slug``, ``title``, ``start``, ``end``), ``tickets`` (per person: ``position``,
+    ``status`` active / void, ``checked_in`` time or null, ``door`` label or null) and
+    ``messages`` (the emails sent to this RSVP's address about it: ``kind`` from
+    :data:`MESSAGE_ABOUT`'s values, ``created``, ``sent``, ``status`` pending / sent / failed).
+    A message this RSVP caused to another address (the notice to the holder of a phone it
+    shared) is that person's data and is not listed.
+    """
+    event = rsvp.event
+    return {
+        "name": rsvp.name,
+        "email": rsvp.email,
+        "phone": rsvp.phone,
+        "language": rsvp.language,
+        "party_size": rsvp.party_size,
+        "status": rsvp.status.value,
+        "created": _iso(rsvp.created_dt),
+        "updated": _iso(rsvp.updated_dt),
+        "waitlisted": _iso(rsvp.waitlisted_dt),
+        "cancelled": _iso(rsvp.cancelled_dt),
+        "access_needs": rsvp.access_needs,
+        "interpretation_request": rsvp.interpretation_request,
+        "consent_contact": rsvp.consent_contact,
+        "event": {
+            "slug": event.slug,
+            "title": event.title(rsvp.language),
+            "start": _iso(event.start_dt),
+            "end": _iso(event.end_dt),
+        },
+        "tickets": [
+            {
+                "position": t.position,
+                "status": t.status.value,
+                "checked_in": _iso(t.checked_in_dt),
+                "door": t.checked_in_door.label if t.checked_in_door else None,
+            }
+            for t in rsvp.tickets
+        ],
+        "messages": [
+            {
+                "kind": about,
+                "created": _iso(m.created_dt),
+                "sent": _iso(m.sent_dt),
+                "status": m.status.value,
+            }
+            for about, m in own_messages(rsvp)
+        ],
+    }
+
+
+def is_read_only(rsvp: Rsvp, now: datetime | None = None) -> bool:
+    """Return whether the RSVP's page only shows it: its event is over (until the purge)."""
+    return rsvp.event.has_ended(now or utc_now())
+
+
+def personal_feed_events(rsvp: Rsvp) -> tuple[list[Event], datetime]:
+    """Return the public events of rsvp's feed group with a live RSVP, and when that last changed.
+
+    The feed group is the RSVPs that share rsvp's feed salt: a new RSVP starts its own, so a
+    feed lists only RSVPs whose owner is proven to be the same, never those of whoever typed the
+    same email or phone. A cancelled or erased RSVP drops out. One query. The time is the latest
+    change of any RSVP of the group (cancelled ones too) or of the events, so it moves forward
+    when an event leaves the feed, and If-Modified-Since never hides that.
+    """
     changed = rsvp.updated_dt
-    if not who:
-        return [], changed
     rows = db.session.execute(
         select(Rsvp.status, Rsvp.updated_dt, Event)
         .join(Event, Event.id == Rsvp.event_id)
-        .where(or_(*who), Event.status.in_([EventStatus.published, EventStatus.cancelled]))
+        .where(
+            Rsvp.feed_token_salt == rsvp.feed_token_salt,
+            Event.status.in_([EventStatus.published, EventStatus.cancelled]),
+        )
         .order_by(Event.start_dt, Event.id)
     ).all()
     events: dict[int, Event] = {}
@@ -733,10 +1097,12 @@ def update_attendee(rsvp: Rsvp, data: RsvpData, *, actor, now: datetime | None =
     db.session.refresh(rsvp)
     _require_live(rsvp)
     _require_contact(rsvp, data.email, data.phone)
+    # Only a contact being changed can clash: an RSVP made with a taken address (flagged
+    # shared_contact) keeps it, and staff may still edit its other details.
     contacts = []
-    if data.email:
+    if data.email and data.email != rsvp.email:
         contacts.append(Rsvp.email == data.email)
-    if data.phone:
+    if data.phone and data.phone != rsvp.phone:
         contacts.append(Rsvp.phone == data.phone)
     clash = contacts and db.session.scalar(
         select(Rsvp.id).where(
@@ -834,6 +1200,14 @@ def resend_rsvp_mail(rsvp: Rsvp, *, actor) -> OutboxMessage:
     if not rsvp.email:
         raise DomainError(
             "no_email", _("This attendee gave no email address: there is nothing to resend.")
+        )
+    if rsvp.shares_email:
+        raise DomainError(
+            "shared_email",
+            _(
+                "This RSVP was made with the email of another RSVP: its tickets are not sent "
+                "there. Give the person their link another way."
+            ),
         )
     kind = "confirmed" if rsvp.is_confirmed else "waitlisted"
     waiting = db.session.scalar(

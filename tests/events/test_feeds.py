@@ -16,7 +16,13 @@ from eventsvc.events.models import Event, EventStatus
 from eventsvc.events.services import cancel_event, update_event
 from eventsvc.extensions import db
 from eventsvc.rsvps.models import Rsvp
-from eventsvc.rsvps.services import RsvpData, cancel_rsvp, delete_personal_data, submit_rsvp
+from eventsvc.rsvps.services import (
+    RsvpData,
+    cancel_rsvp,
+    delete_personal_data,
+    feed_token,
+    submit_rsvp,
+)
 
 LA = ZoneInfo("America/Los_Angeles")
 #: The night clocks fall back in Los Angeles: 01:30 happens twice; this is the first (PDT).
@@ -57,8 +63,8 @@ def age(app, hours: int = 1) -> None:
         db.session.commit()
 
 
-def rsvp(app, event_id: int, *, email=None, phone=None, name="Ana") -> str:
-    """RSVP for an event through the service; return the private link's token."""
+def rsvp_tokens(app, event_id: int, *, email=None, phone=None, name="Ana") -> tuple[str, str]:
+    """RSVP for an event through the service; return its manage token and its feed token."""
     with app.app_context():
         event = db.session.get(Event, event_id)
         outcome = submit_rsvp(
@@ -66,7 +72,12 @@ def rsvp(app, event_id: int, *, email=None, phone=None, name="Ana") -> str:
             RsvpData(name=name, email=email, phone=phone, language="en", party_size=1),
         )
         db.session.commit()
-        return outcome.token
+        return outcome.token, feed_token(outcome.rsvp)
+
+
+def rsvp(app, event_id: int, **kw) -> str:
+    """RSVP for an event through the service; return its personal feed's token."""
+    return rsvp_tokens(app, event_id, **kw)[1]
 
 
 @pytest.fixture
@@ -362,10 +373,9 @@ def test_personal_feed_statements_do_not_grow(app, client, make_event):
 # --- the personal feed -----------------------------------------------------------------------
 
 
-def test_personal_feed_has_only_that_persons_live_events(app, client, make_event):
-    first, second, other, skipped = make_event(), make_event(), make_event(), make_event()
+def test_personal_feed_has_only_its_own_rsvps_event(app, client, make_event):
+    first, other, skipped = make_event(), make_event(), make_event()
     ana = rsvp(app, first, email="ana@example.org")
-    rsvp(app, second, phone="+19095550100", email="ana@example.org")
     ben = rsvp(app, other, email="ben@example.org", name="Ben")
     rsvp(app, skipped, email="carla@example.org", name="Carla")
     age(app)
@@ -375,45 +385,110 @@ def test_personal_feed_has_only_that_persons_live_events(app, client, make_event
     assert response.cache_control.private and not response.cache_control.public
     assert response.cache_control.max_age == 300 and not response.cache_control.no_store
     assert response.headers["Last-Modified"]
-    assert set(parse_both(response.data)) == {uid_of(app, first), uid_of(app, second)}
+    assert set(parse_both(response.data)) == {uid_of(app, first)}
     assert set(parse_both(client.get(f"/rsvp/{ben}/calendar.ics").data)) == {uid_of(app, other)}
 
 
-def test_personal_feed_matches_by_phone_too(app, client, make_event):
-    first, second = make_event(), make_event()
-    token = rsvp(app, first, phone="+19095550100")
-    rsvp(app, second, phone="+19095550100", email="abuela@example.org")
-    assert set(parse_both(client.get(f"/rsvp/{token}/calendar.ics").data)) == {
-        uid_of(app, first),
-        uid_of(app, second),
+@pytest.mark.parametrize(
+    "contact",
+    [{"email": "ana@example.org"}, {"phone": "+19095550100"}],
+    ids=["email", "phone"],
+)
+def test_someone_typing_your_address_never_gets_your_events(app, client, make_event, contact):
+    # Anyone can type someone's email or phone into an RSVP form: that proves nothing, so the
+    # feed they get lists their own RSVP only, never the other RSVPs with that address.
+    private, public = make_event(title_en="Know your rights"), make_event()
+    owner = rsvp(app, private, name="Ana", **contact)
+    stranger = rsvp(app, public, name="Mallory", **contact)
+    assert set(parse_both(client.get(f"/rsvp/{stranger}/calendar.ics").data)) == {
+        uid_of(app, public)
     }
+    assert set(parse_both(client.get(f"/rsvp/{owner}/calendar.ics").data)) == {uid_of(app, private)}
 
 
-def test_another_persons_token_never_shows_them(app, client, make_event):
-    shared = make_event()
-    ana = rsvp(app, shared, email="ana@example.org")
-    ben = rsvp(app, shared, email="ben@example.org", name="Ben")
-    only_ana = make_event(title_en="Ana only")
-    rsvp(app, only_ana, email="ana@example.org")
-    assert uid_of(app, only_ana) not in parse_both(client.get(f"/rsvp/{ben}/calendar.ics").data)
-    assert uid_of(app, only_ana) in parse_both(client.get(f"/rsvp/{ana}/calendar.ics").data)
+def test_manage_token_no_longer_opens_the_feed(app, client, make_event):
+    manage, feed = rsvp_tokens(app, make_event(), email="ana@example.org")
+    assert client.get(f"/rsvp/{manage}/calendar.ics").status_code == 404
+    assert client.get(f"/rsvp/{feed}/calendar.ics").status_code == 200
+
+
+@pytest.mark.parametrize("suffix", ["", "/qr.svg", "/qr.png", "/data.json"])
+def test_feed_token_opens_nothing_else(app, client, make_event, suffix):
+    _manage, feed = rsvp_tokens(app, make_event(), email="ana@example.org")
+    assert client.get(f"/rsvp/{feed}{suffix}").status_code == 404
+    for action in ("/cancel", "/delete", "/party", "/feed"):
+        assert client.post(f"/rsvp/{feed}{action}", data={"confirm": "y"}).status_code == 404
+
+
+def test_feed_token_is_stored_only_as_a_hash(app, make_event):
+    from eventsvc.security import token_hash
+
+    _manage, feed = rsvp_tokens(app, make_event(), email="ana@example.org")
+    with app.app_context():
+        stored = db.session.scalar(select(Rsvp))
+        assert stored.feed_token_hash == token_hash(feed) and feed not in str(vars(stored))
+
+
+def test_replacing_the_feed_link_stops_the_old_one(app, client, make_event):
+    event_id = make_event()
+    manage, old = rsvp_tokens(app, event_id, email="ana@example.org")
+    response = client.post(f"/rsvp/{manage}/feed")
+    assert response.status_code == 303
+    with app.app_context():
+        new = feed_token(db.session.scalar(select(Rsvp)))
+    assert new != old
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your calendar link is replaced" in page and new in page and old not in page
+    assert client.get(f"/rsvp/{old}/calendar.ics").status_code == 404
+    assert set(parse_both(client.get(f"/rsvp/{new}/calendar.ics").data)) == {uid_of(app, event_id)}
+
+
+def test_feed_lists_its_group_and_replacing_moves_the_whole_group(app, client, make_event):
+    from eventsvc.security import token_hash
+
+    first, second, stranger = make_event(), make_event(), make_event()
+    _m, group_feed = rsvp_tokens(app, first, email="ana@example.org")
+    manage_second, _f = rsvp_tokens(app, second, email="ana@example.org")
+    rsvp(app, stranger, email="ana@example.org")  # same address, another group
+    with app.app_context():
+        # A group of two, as its feed salt says (one RSVP holds the link's hash).
+        one, two = db.session.scalars(select(Rsvp).order_by(Rsvp.id).limit(2)).all()
+        two.feed_token_salt, two.feed_token_hash = one.feed_token_salt, token_hash("nobody's")
+        db.session.commit()
+    both = {uid_of(app, first), uid_of(app, second)}
+    assert set(parse_both(client.get(f"/rsvp/{group_feed}/calendar.ics").data)) == both
+    # Replaced from the second RSVP's page: the group's old link stops, the new one has both.
+    assert client.post(f"/rsvp/{manage_second}/feed").status_code == 303
+    assert client.get(f"/rsvp/{group_feed}/calendar.ics").status_code == 404
+    with app.app_context():
+        one, two = db.session.scalars(select(Rsvp).order_by(Rsvp.id).limit(2)).all()
+        assert one.feed_token_salt == two.feed_token_salt
+        new = feed_token(one)
+        assert new == feed_token(two) != group_feed
+    assert set(parse_both(client.get(f"/rsvp/{new}/calendar.ics").data)) == both
+
+
+def test_replacing_needs_a_post(app, client, make_event):
+    manage, old = rsvp_tokens(app, make_event(), email="ana@example.org")
+    assert client.get(f"/rsvp/{manage}/feed").status_code == 405
+    assert client.get(f"/rsvp/{old}/calendar.ics").status_code == 200
 
 
 def test_cancelled_rsvp_disappears_and_the_feed_changes(app, client, make_event):
-    first, second = make_event(), make_event()
-    token = rsvp(app, first, email="ana@example.org")
-    rsvp(app, second, email="ana@example.org")
+    event_id = make_event()
+    token = rsvp(app, event_id, email="ana@example.org")
     age(app)
     before = client.get(f"/rsvp/{token}/calendar.ics")
+    assert set(parse_both(before.data)) == {uid_of(app, event_id)}
     with app.app_context():
-        cancel_rsvp(db.session.scalar(select(Rsvp).where(Rsvp.event_id == second)), notify=False)
+        cancel_rsvp(db.session.scalar(select(Rsvp).where(Rsvp.event_id == event_id)), notify=False)
         db.session.commit()
     after = client.get(
         f"/rsvp/{token}/calendar.ics",
         headers={"If-Modified-Since": before.headers["Last-Modified"]},
     )
-    assert after.status_code == 200  # Last-Modified moved forward although an event left
-    assert set(parse_both(after.data)) == {uid_of(app, first)}
+    assert after.status_code == 200  # Last-Modified moved forward although the event left
+    assert parse_both(after.data) == {}
 
 
 def test_cancelled_event_stays_in_the_personal_feed_as_cancelled(app, client, make_event):
@@ -462,7 +537,7 @@ def test_personal_feed_language_is_the_rsvps_unless_asked(app, client, make_even
             RsvpData(name="Ana", email="ana@example.org", phone=None, language="es", party_size=1),
         )
         db.session.commit()
-    token = outcome.token
+        token = feed_token(outcome.rsvp)
     assert b"SUMMARY:Vigilia\r\n" in client.get(f"/rsvp/{token}/calendar.ics").data
     assert b"SUMMARY:Vigil\r\n" in client.get(f"/rsvp/{token}/calendar.ics?lang=en").data
 
@@ -505,12 +580,15 @@ def test_event_page_has_add_to_calendar_links(app, client, events):
 
 def test_attendee_page_offers_the_ics_and_the_personal_feed(app, client, make_event):
     event_id = make_event()
-    token = rsvp(app, event_id, email="ana@example.org")
-    page = client.get(f"/rsvp/{token}").get_data(as_text=True)
+    manage, feed = rsvp_tokens(app, event_id, email="ana@example.org")
+    page = client.get(f"/rsvp/{manage}").get_data(as_text=True)
     host = app.config["BASE_URL"].split("://", 1)[1]
-    assert f'href="webcal://{host}/rsvp/{token}/calendar.ics"' in page
+    assert f'href="webcal://{host}/rsvp/{feed}/calendar.ics"' in page
+    assert f'value="{app.config["BASE_URL"]}/rsvp/{feed}/calendar.ics"' in page
+    assert f"/rsvp/{manage}/calendar.ics" not in page
+    assert "Replace this calendar link" in page
     assert '.ics"' in page
-    assert client.get(f"/rsvp/{token}").headers["Cache-Control"] == "private, no-store"
+    assert client.get(f"/rsvp/{manage}").headers["Cache-Control"] == "private, no-store"
 
 
 def test_last_modified_is_withheld_within_the_second_of_a_change(app, client, make_event):

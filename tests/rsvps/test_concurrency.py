@@ -49,7 +49,7 @@ def seats_and_waitlist(app, event_id):
 
 def test_control_without_the_guard_the_harness_oversells(app, served, make_event, monkeypatch):
     event_id = make_event(capacity=50, guest_limit=0)
-    real_counts = services._seat_counts_for
+    real_counts = services._submit_counts
 
     def slow_counts(*args):
         counts = real_counts(*args)
@@ -57,7 +57,7 @@ def test_control_without_the_guard_the_harness_oversells(app, served, make_event
         return counts
 
     monkeypatch.setattr(services, "lock_event", lambda event: event)
-    monkeypatch.setattr(services, "_seat_counts_for", slow_counts)
+    monkeypatch.setattr(services, "_submit_counts", slow_counts)
     with app.app_context():
         slug = db.session.get(Event, event_id).slug
     results = burst(rsvp_requests(served, slug, 200))

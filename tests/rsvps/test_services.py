@@ -168,28 +168,37 @@ def test_party_over_the_guest_limit_is_refused(event_id):
     assert e.value.code == "party_too_large"
 
 
-def test_same_email_updates_the_rsvp_and_resends_the_link(event_id):
+def test_same_email_makes_a_new_party_and_leaves_the_first_alone(event_id):
     first = rsvp(event_id, party_size=1, email="ana@example.org", name="Ana")
     again = rsvp(event_id, party_size=2, email="ana@example.org", name="Ana María")
-    assert not again.is_new and again.rsvp.id == first.rsvp.id
-    assert again.token == first.token
-    assert again.rsvp.name == "Ana María" and again.rsvp.party_size == 2
-    assert db.session.scalar(select(func.count()).select_from(Rsvp)) == 1
-    assert [m.kind for m in mails()] == ["rsvp_confirmed", "rsvp_updated"]
+    assert again.is_new and again.rsvp.id != first.rsvp.id
+    assert again.token != first.token
+    assert db.session.get(Rsvp, first.rsvp.id).name == "Ana"
+    assert db.session.get(Rsvp, first.rsvp.id).party_size == 1
+    assert again.rsvp.shared_contact == "email"
+    # Nothing of the new RSVP goes to the address: its holder is told instead.
+    assert [m.kind for m in mails()] == ["rsvp_confirmed", "rsvp_shared_address"]
 
 
-def test_same_phone_updates_the_rsvp(event_id):
+def test_same_phone_makes_a_new_party(event_id):
     first = rsvp(event_id, email=None, phone="+19095550123")
     again = rsvp(event_id, email=None, phone="+19095550123", party_size=2)
-    assert again.rsvp.id == first.rsvp.id
-    assert mails() == []  # no email given: nothing to send
+    assert again.is_new and again.rsvp.id != first.rsvp.id
+    assert again.rsvp.shared_contact == "phone" and first.rsvp.party_size == 1
+    assert mails() == []  # no email on either: nobody can be told
 
 
 def test_double_submit_of_the_same_form_changes_nothing(event_id):
     first = rsvp(event_id, email="b@example.org", submission_key="form-1")
     again = rsvp(event_id, email="b@example.org", submission_key="form-1")
     assert again.is_repeat and again.rsvp.id == first.rsvp.id
+    assert again.token == first.token
     assert len(mails()) == 1
+
+
+def test_submission_key_is_stored_only_as_a_hash(event_id):
+    outcome = rsvp(event_id, submission_key="form-2")
+    assert db.session.get(Rsvp, outcome.rsvp.id).submission_key == token_hash("form-2")
 
 
 def test_rsvp_after_cancelling_is_a_new_rsvp(event_id):
