@@ -464,11 +464,10 @@ def retry_mail(message: OutboxMessage, *, actor, now: datetime | None = None) ->
     return message
 
 
-def discard_mail(message: OutboxMessage, *, actor) -> OutboxMessage:
-    """Give up on a message that has not gone out (waiting or failed): it is never sent.
+def _change_stuck(message: OutboxMessage, action: str, *, actor, **values) -> None:
+    """Apply values to a message still waiting or failed, race-safe; audit it as action.
 
-    The row stays, marked discarded, so the outbox still tells what happened; audited with the
-    message's id, kind and attempts, never its address.
+    Audited with the message's id, kind, status and attempts before the change: no address.
     """
     status, attempts, error = message.status, message.attempts, message.last_error
     result = db.session.execute(
@@ -477,14 +476,14 @@ def discard_mail(message: OutboxMessage, *, actor) -> OutboxMessage:
             OutboxMessage.id == message.id,
             OutboxMessage.status.in_((MailStatus.pending, MailStatus.failed)),
         )
-        .values(status=MailStatus.discarded)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise DomainError("not_correctable", _("This message was sent or discarded meanwhile."))
     db.session.refresh(message)
     record_audit(
-        "mail.discard",
+        action,
         actor=actor,
         object_type="outbox_message",
         object_id=message.id,
@@ -495,6 +494,15 @@ def discard_mail(message: OutboxMessage, *, actor) -> OutboxMessage:
             "last_error": (error or "")[:200],
         },
     )
+
+
+def discard_mail(message: OutboxMessage, *, actor) -> OutboxMessage:
+    """Give up on a message that has not gone out (waiting or failed): it is never sent.
+
+    The row stays, marked discarded, so the outbox still tells what happened; audited with the
+    message's id, kind and attempts, never its address.
+    """
+    _change_stuck(message, "mail.discard", actor=actor, status=MailStatus.discarded)
     logger.info("mail %s (%s) discarded", message.id, message.kind)
     return message
 
@@ -520,36 +528,15 @@ def correct_mail_address(
     to = re.sub(r"<[^<>]*>\s*$", f"<{address}>", message.to_address)
     if "<" not in message.to_address or len(to) > 254:
         to = address
-    status, attempts, error = message.status, message.attempts, message.last_error
-    result = db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message.id,
-            OutboxMessage.status.in_((MailStatus.pending, MailStatus.failed)),
-        )
-        .values(
-            to_address=to,
-            status=MailStatus.pending,
-            next_attempt_dt=now,
-            attempts=0,
-            last_error=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise DomainError("not_correctable", _("This message was sent or discarded meanwhile."))
-    db.session.refresh(message)
-    record_audit(
+    _change_stuck(
+        message,
         "mail.correct",
         actor=actor,
-        object_type="outbox_message",
-        object_id=message.id,
-        details={
-            "kind": message.kind,
-            "status": status.value,
-            "attempts": attempts,
-            "last_error": (error or "")[:200],
-        },
+        to_address=to,
+        status=MailStatus.pending,
+        next_attempt_dt=now,
+        attempts=0,
+        last_error=None,
     )
     logger.info("mail %s (%s) readdressed and queued again", message.id, message.kind)
     return message
