@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from eventsvc import create_app
+from eventsvc.checkin.services import create_door_pass, door_pass_token
+from eventsvc.events.models import Event
+from eventsvc.extensions import db
+from eventsvc.rsvps.services import RsvpData, submit_rsvp, ticket_code
 from tests.conftest import dispose
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +104,26 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in impacts
     ]
+
+
+@pytest.fixture
+def door(app, make_event):
+    """Return a dict: the door link's token and id, the party's ticket ids and codes."""
+    event_id = make_event(capacity=20, guest_limit=3, starts_in=timedelta(hours=1))
+    with app.app_context():
+        event = db.session.get(Event, event_id)
+        rsvp = submit_rsvp(
+            event,
+            RsvpData(
+                name="Aidê Arana", email="aide@example.org", phone=None, language="es", party_size=3
+            ),
+        ).rsvp
+        door_pass = create_door_pass(event, "Side door")
+        db.session.commit()
+        return {
+            "event_id": event_id,
+            "token": door_pass_token(door_pass),
+            "door_pass_id": door_pass.id,
+            "tickets": [t.id for t in rsvp.tickets],
+            "codes": [ticket_code(t) for t in rsvp.tickets],
+        }

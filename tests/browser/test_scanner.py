@@ -19,35 +19,11 @@ from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.rsvps.models import Ticket
 from eventsvc.rsvps.qr import qr_png
-from eventsvc.rsvps.services import RsvpData, submit_rsvp, ticket_code
 from tests.browser.conftest import CHROMIUM_FLAGS, ROOT, axe_violations, chromium_path
 
 pytestmark = pytest.mark.browser
 
 DECODER = ROOT / "static" / "vendor" / "zxing-wasm" / "zxing_reader.wasm"
-
-
-@pytest.fixture
-def door(app, make_event):
-    """Return a dict: the door link's token and id, the party's ticket ids and codes."""
-    event_id = make_event(capacity=20, guest_limit=3, starts_in=timedelta(hours=1))
-    with app.app_context():
-        event = db.session.get(Event, event_id)
-        rsvp = submit_rsvp(
-            event,
-            RsvpData(
-                name="Aidê Arana", email="aide@example.org", phone=None, language="es", party_size=3
-            ),
-        ).rsvp
-        door_pass = create_door_pass(event, "Side door")
-        db.session.commit()
-        return {
-            "event_id": event_id,
-            "token": door_pass_token(door_pass),
-            "door_pass_id": door_pass.id,
-            "tickets": [t.id for t in rsvp.tickets],
-            "codes": [ticket_code(t) for t in rsvp.tickets],
-        }
 
 
 def admissions(app, ticket_id: int) -> list[CheckIn]:
