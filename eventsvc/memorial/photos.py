@@ -99,6 +99,9 @@ def clean_photo(
             raise _not_an_image() from e
     image = _flatten(image)
     image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    # A new image from the pixels alone: nothing of the upload's metadata (EXIF, GPS, a JPEG
+    # comment, an ICC profile, PNG text, XMP) rides along, whatever Pillow copies by default.
+    image = Image.frombytes(image.mode, image.size, image.tobytes())
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     return CleanPhoto(data=out.getvalue(), width=image.width, height=image.height)

@@ -105,3 +105,59 @@ def test_pillow_itself_refuses_a_bomb_at_our_limit():
     assert Image.MAX_IMAGE_PIXELS == photos.MAX_PIXELS
     with pytest.raises(Image.DecompressionBombError):
         Image.open(io.BytesIO(decompression_bomb(40_000, 40_000)))
+
+
+def _jpeg_with_comment_exif_and_icc() -> bytes:
+    image = Image.new("RGB", (40, 30), (120, 60, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    out = io.BytesIO()
+    image.save(
+        out,
+        format="JPEG",
+        comment=b"taken at 123 Main St by Ana",
+        exif=exif.tobytes(),
+        icc_profile=b"\0" * 128 + b"fake-icc-profile",
+    )
+    return out.getvalue()
+
+
+def _png_with_text() -> bytes:
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Ana Lopez")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>Riverside</x:xmpmeta>")
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 30)).save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("original", "secrets"),
+    [
+        (_jpeg_with_comment_exif_and_icc(), [b"123 Main St", b"PhoneMaker", b"fake-icc"]),
+        (_png_with_text(), [b"Ana Lopez", b"Riverside", b"xmpmeta"]),
+    ],
+    ids=["jpeg-comment-exif-icc", "png-text-xmp"],
+)
+def test_a_stored_photo_keeps_no_metadata_at_all(original, secrets):
+    source = Image.open(io.BytesIO(original))
+    assert source.info  # the test data really carries metadata
+    cleaned = clean_photo(original)
+    image = Image.open(io.BytesIO(cleaned.data))
+    # Only what the JPEG encoder itself writes (JFIF header, its progressive flags) remains.
+    assert set(image.info) <= {
+        "jfif",
+        "jfif_version",
+        "jfif_unit",
+        "jfif_density",
+        "dpi",
+        "progressive",
+        "progression",
+        "adobe",
+        "adobe_transform",
+    }
+    assert dict(image.getexif()) == {}
+    for secret in secrets:
+        assert secret not in cleaned.data
