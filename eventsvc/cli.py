@@ -95,6 +95,21 @@ def send_reminders_command():
     click.echo(f"queued {queued} reminder(s)")
 
 
+@eventsvc_cli.command("purge")
+@with_appcontext
+def purge_command():
+    """Erase personal data whose time is up (run it daily from cron or a systemd timer).
+
+    RSVPs RSVP_PURGE_DAYS after their event, unconfirmed sign-ups and rejected tributes after
+    30 days; counts stay. Prints what it erased; a second run erases nothing.
+    """
+    from eventsvc.privacy.services import purge_personal_data
+
+    report = purge_personal_data()
+    db.session.commit()
+    click.echo(f"purged: {report}")
+
+
 @eventsvc_cli.command("door-pass")
 @click.argument("event")
 @click.argument("label")

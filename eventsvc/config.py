@@ -65,8 +65,12 @@ class Defaults:
     MEMORIAL_PHOTO_MAX_SIDE = 1600
     #: Approved tributes per page on an honoree's page.
     MEMORIAL_TRIBUTES_PER_PAGE = 10
-    #: Days after an event ends before its attendees' personal data is purged.
-    RSVP_PURGE_DAYS = 30
+    #: Days after an event ends before `flask eventsvc purge` erases its attendees' personal data.
+    RSVP_PURGE_DAYS = 14
+    #: Days before the purge deletes a sign-up that was never confirmed.
+    MEMBER_UNCONFIRMED_DAYS = 30
+    #: Days after moderation before the purge deletes a rejected tribute and its photo.
+    TRIBUTE_REJECTED_DAYS = 30
     #: A random key is generated into instance/secret_key when this is empty.
     SECRET_KEY = ""
     #: Base64 of the 32 raw bytes of the Ed25519 key that signs ticket QR codes; when empty, one
