@@ -17,10 +17,13 @@ Double opt-in
     having called the person, marks it active.
 
 Signing up twice
-    The email (or, without one, the phone) finds the live membership, which is updated instead
-    of duplicated; sign-ups for the same address take turns (a lock per address) so two
-    simultaneous ones cannot make two rows. A confirmed member's changes are applied and the
-    member is told by email, with the leave link, so nobody changes someone's data unseen.
+    The email (or, without one, the phone) finds the live membership, and nothing of it
+    changes: whoever typed the address may not be its holder. The answer is the one a new
+    sign-up gets, so nobody learns that the address is a member's; the holder is told at the
+    address (a pending one gets the confirmation link again, an active one "you are already a
+    member", with the leave link). To change their details a member leaves and joins again.
+    Sign-ups for the same address take turns (a lock per address) so two simultaneous ones
+    cannot make two rows.
 """
 
 from __future__ import annotations
@@ -166,22 +169,21 @@ def _apply(member: Member, data: MemberData) -> None:
 
 
 def join(data: MemberData, *, now: datetime | None = None) -> JoinOutcome:
-    """Sign up, or update the live membership of the same email (or phone); mail the person."""
+    """Sign up; with the address of a live membership, change nothing and tell its holder."""
     if not data.email and not data.phone:
         raise DomainError("unreachable", _("Give an email or a cell phone number."))
     _take_turns((data.email or data.phone).lower())
     now = now or utc_now()
     member = _live_member_for(data.email, data.phone)
     if member is not None:
-        was_active = member.status == MemberStatus.active
-        _apply(member, data)
-        db.session.flush()
+        # Whoever typed this address may not be its holder: nothing of the membership changes,
+        # the answer is the one a new sign-up gets, and the holder is told at the address.
         if member.email:
-            kind = "member_updated" if was_active else "member_confirm"
+            kind = "member_confirm" if member.status == MemberStatus.pending else "member_exists"
             queue_deferred(
                 to=member.email, kind=kind, language=member.language, member_id=member.id
             )
-        logger.info("member %s signed up again: details updated", member.id)
+        logger.info("member %s: a sign-up with its address changed nothing", member.id)
         return JoinOutcome(member, is_new=False)
 
     member = Member(status=MemberStatus.pending, created_dt=now, help_areas=[])

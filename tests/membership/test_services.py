@@ -80,22 +80,25 @@ def test_confirming_twice_is_refused_with_a_code(app_ctx):
     assert error.value.code == "not_pending"
 
 
-def test_signing_up_twice_updates_instead_of_duplicating(app_ctx, help_areas):
-    first = join(data()).member
-    second = join(data(name="Ana P.", city="Ontario", help_areas=["translation"]))
+def test_signing_up_with_a_known_address_changes_nothing_and_resends_the_link(app_ctx, help_areas):
+    first = join(data(help_areas=["events"])).member
+    before = (first.name, first.city, first.help_areas, first.phone, first.language)
+    second = join(data(name="Somebody Else", city="Ontario", help_areas=["translation"]))
     assert not second.is_new and second.member.id == first.id
     assert db.session.scalar(select(func.count()).select_from(Member)) == 1
-    assert (first.name, first.city, first.help_areas) == ("Ana P.", "Ontario", ["translation"])
+    assert (first.name, first.city, first.help_areas, first.phone, first.language) == before
     kinds = db.session.scalars(select(OutboxMessage.kind)).all()
     assert kinds == ["member_confirm", "member_confirm"]  # pending: the link is sent again
 
 
-def test_a_confirmed_member_signing_up_again_stays_active_and_is_told(app_ctx):
+def test_a_stranger_with_a_members_address_changes_nothing_and_the_member_is_told(app_ctx):
     member = join(data()).member
     confirm_member(member)
-    join(data(city="Fontana"))
-    assert member.status == MemberStatus.active and member.city == "Fontana"
-    assert db.session.scalars(select(OutboxMessage.kind)).all()[-1] == "member_updated"
+    before = (member.name, member.city, member.phone)
+    join(data(name="Stranger", city="Fontana", phone="+19095550999"))
+    assert member.status == MemberStatus.active
+    assert (member.name, member.city, member.phone) == before
+    assert db.session.scalars(select(OutboxMessage.kind)).all()[-1] == "member_exists"
 
 
 def test_a_phone_only_member_is_matched_by_phone_and_stays_pending(app_ctx):
@@ -184,16 +187,16 @@ def test_member_mail_is_made_at_send_time_with_both_links(app_ctx):
     assert render_member_mail(message) is None  # already confirmed: nothing to ask
 
 
-def test_member_updated_mail_has_the_leave_link(app_ctx):
+def test_member_exists_mail_has_the_leave_link(app_ctx):
     member = join(data(language="en")).member
     confirm_member(member)
     join(data(language="en", city="Fontana"))
     message = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.kind == "member_updated")
+        select(OutboxMessage).where(OutboxMessage.kind == "member_exists")
     ).one()
     rendered = render_member_mail(message)
     assert member_token(member, LEAVE) in rendered.body_text
-    assert "updated" in rendered.subject
+    assert "already a member" in rendered.subject
 
 
 def test_created_dt_is_kept_for_the_link_salt(app_ctx):

@@ -46,12 +46,12 @@ def test_join_thanks_page_says_what_happens_next(client, sign_up):
     assert "We sent you an email" in page.get_data(as_text=True)
 
 
-def test_duplicate_sign_up_through_the_form_updates(app, client, sign_up):
+def test_duplicate_sign_up_through_the_form_changes_nothing(app, client, sign_up):
     first = sign_up()
     second = sign_up(name="Ana María", email="ANA@example.org ", city="Fontana")
     assert first == second
     [member] = members(app)
-    assert (member.name, member.city, member.email) == ("Ana María", "Fontana", "ana@example.org")
+    assert (member.name, member.city, member.email) == ("Ana Pérez", "Riverside", "ana@example.org")
 
 
 def test_organisation_sign_up_needs_the_organisations_name(app, client):
@@ -189,3 +189,25 @@ def test_no_static_image_is_over_200_kb():
         if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp", ".gif", ".svg"}
     ]
     assert [p.name for p in images if p.stat().st_size > 200 * 1024] == []
+
+
+def test_a_sign_up_with_a_members_address_is_answered_like_any_other(app, client, sign_up):
+    member_id = sign_up(email="ana@example.org", name="Ana Pérez", city="Riverside")
+    with app.app_context():
+        member = db.session.get(Member, member_id)
+        member.status = MemberStatus.active
+        db.session.commit()
+
+    def answer(email):
+        response = client.post("/join", data=join_form(email=email, name="Someone", city="Hemet"))
+        page = client.get(response.headers["Location"])
+        return response.status_code, response.headers["Location"], page.get_data(as_text=True)
+
+    assert answer("ana@example.org") == answer("nobody-yet@example.org")
+    with app.app_context():
+        member = db.session.get(Member, member_id)
+        assert (member.name, member.city) == ("Ana Pérez", "Riverside")
+        kinds = db.session.scalars(
+            select(OutboxMessage.kind).where(OutboxMessage.member_id == member_id)
+        ).all()
+        assert kinds[-1] == "member_exists"
