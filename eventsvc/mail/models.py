@@ -69,6 +69,10 @@ class OutboxMessage(db.Model):
     member_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), index=True
     )
+    #: A message about a tribute (to its author) goes when the tribute does.
+    tribute_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tributes.id", ondelete="CASCADE"), index=True
+    )
 
     def mark_sent(self, now: datetime) -> None:
         """Record a successful delivery."""

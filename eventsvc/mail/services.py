@@ -104,6 +104,7 @@ def queue_mail(
     attachments: Sequence[Attachment] = (),
     rsvp_id: int | None = None,
     member_id: int | None = None,
+    tribute_id: int | None = None,
     not_before: datetime | None = None,
     flush: bool = True,
 ) -> OutboxMessage:
@@ -128,6 +129,7 @@ def queue_mail(
         attempts=0,
         rsvp_id=rsvp_id,
         member_id=member_id,
+        tribute_id=tribute_id,
     )
     if not_before is not None:
         message.next_attempt_dt = not_before

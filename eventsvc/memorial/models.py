@@ -122,6 +122,9 @@ class Tribute(db.Model):
     moderation_note: Mapped[str] = mapped_column(Text, default="")
     #: sha256 hex of the normalised honoree + message, to spot duplicate submissions.
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    #: The author's own deletion link (mailed to `contact`): random salt, sha256 of the token.
+    delete_token_salt: Mapped[str | None] = mapped_column(String(32))
+    delete_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     honoree: Mapped[Honoree] = relationship(back_populates="tributes")
     moderated_by: Mapped[StaffUser | None] = relationship()

@@ -26,8 +26,10 @@ from eventsvc.db import utc_now
 from eventsvc.errors import DomainError, NotFound
 from eventsvc.extensions import db
 from eventsvc.i18n import _
+from eventsvc.mail.services import queue_mail, render_mail
 from eventsvc.memorial.models import Honoree, Tribute, TributeStatus
 from eventsvc.memorial.photos import clean_photo
+from eventsvc.security import link_token, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -210,10 +212,72 @@ def submit_tribute(
         status=TributeStatus.pending,
         content_hash=content_hash,
     )
+    if tribute.contact and _EMAIL.fullmatch(tribute.contact):
+        tribute.delete_token_salt = secrets.token_hex(16)
+        tribute.delete_token_hash = token_hash(tribute_delete_token(tribute))
     db.session.add(tribute)
     db.session.flush()
+    if tribute.delete_token_hash:
+        _mail_delete_link(tribute)
     logger.info("tribute %s submitted for honoree %s", tribute.id, honoree.id)
     return TributeOutcome(tribute)
+
+
+# --- the author's own deletion link --------------------------------------------------------------
+
+TRIBUTE_DELETE = "tribute-delete"
+#: A contact that is an email address gets the deletion link (a phone number cannot).
+_EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def tribute_delete_token(tribute: Tribute) -> str:
+    """Return the token of the link that lets a tribute's author delete it."""
+    return link_token(current_app.config["SECRET_KEY"], TRIBUTE_DELETE, tribute.delete_token_salt)
+
+
+def tribute_for_delete_token(token: str) -> Tribute | None:
+    """Return the tribute whose deletion link carries token, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Tribute).where(Tribute.delete_token_hash == token_hash(token)))
+
+
+def _mail_delete_link(tribute: Tribute) -> None:
+    """Send the author a receipt with the link that deletes the tribute at any time."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    subject, text, html = render_mail(
+        "tribute_received",
+        language=tribute.language,
+        tribute=tribute,
+        honoree=tribute.honoree,
+        delete_url=f"{base}/memorial/tributes/delete/{tribute_delete_token(tribute)}",
+    )
+    queue_mail(
+        to=tribute.contact,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        language=tribute.language,
+        kind="tribute_received",
+        tribute_id=tribute.id,
+    )
+
+
+def delete_own_tribute(tribute: Tribute) -> None:
+    """Delete a tribute at its author's request, with its photo and its mail; audited, no words."""
+    tribute = _lock_tribute(tribute)
+    photo, tribute_id, honoree_id = tribute.photo_path, tribute.id, tribute.honoree_id
+    db.session.delete(tribute)
+    db.session.flush()
+    delete_photo(photo)
+    record_audit(
+        "tribute.delete",
+        actor_label="author",
+        object_type="tribute",
+        object_id=tribute_id,
+        details={"honoree_id": honoree_id, "had_photo": bool(photo)},
+    )
+    logger.info("tribute %s deleted by its author", tribute_id)
 
 
 def _lock_tribute(tribute: Tribute) -> Tribute:

@@ -28,12 +28,15 @@ from eventsvc.memorial.models import Honoree
 from eventsvc.memorial.photos import PhotoError
 from eventsvc.memorial.services import (
     approved_tributes,
+    delete_own_tribute,
     get_visible_honoree,
     light_candle,
     public_photo,
     submit_tribute,
+    tribute_for_delete_token,
     visible_honorees,
 )
+from eventsvc.security import keep_private, limit_failed_lookups
 
 logger = logging.getLogger(__name__)
 
@@ -171,3 +174,20 @@ def photo(name: str):
     response = send_file(file, mimetype="image/jpeg", conditional=True, max_age=3600)
     response.headers.update(PHOTO_HEADERS)
     return response
+
+
+@bp.route("/tributes/delete/<token>", methods=["GET", "POST"])
+@limit_failed_lookups
+def delete_tribute(token: str):
+    """Let a tribute's author delete it: GET shows one button, POST deletes (mail scanners GET)."""
+    tribute = tribute_for_delete_token(token)
+    if tribute is None:
+        page = render_template("memorial/tribute_delete.html", state="invalid")
+        return keep_private(current_app.make_response((page, 404)))
+    if request.method == "POST":
+        delete_own_tribute(tribute)
+        db.session.commit()
+        page = render_template("memorial/tribute_delete.html", state="deleted")
+        return keep_private(current_app.make_response(page))
+    page = render_template("memorial/tribute_delete.html", state="ask", honoree=tribute.honoree)
+    return keep_private(current_app.make_response(page))

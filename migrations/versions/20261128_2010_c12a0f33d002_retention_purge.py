@@ -19,8 +19,18 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("purged_dt", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("tributes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("delete_token_salt", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("delete_token_hash", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_tributes_delete_token_hash"), ["delete_token_hash"]
+        )
 
 
 def downgrade():
+    with op.batch_alter_table("tributes", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_tributes_delete_token_hash"), type_="unique")
+        batch_op.drop_column("delete_token_hash")
+        batch_op.drop_column("delete_token_salt")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_column("purged_dt")
