@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    register_input_checks(app)
     register_templating(app)
     register_security_headers(app)
     register_cli(app)
@@ -80,6 +81,13 @@ def register_errors(app: Flask) -> None:
     register_error_handlers(app)
 
 
+def register_input_checks(app: Flask) -> None:
+    """Refuse paths, query strings and form fields that no database can store."""
+    from eventsvc.inputs import register_input_checks as register
+
+    register(app)
+
+
 def register_templating(app: Flask) -> None:
     """Give every template the hotline, the organisation's name and the language switch."""
     from flask_babel import get_locale
@@ -87,7 +95,9 @@ def register_templating(app: Flask) -> None:
     from eventsvc.core.services import tel_uri
     from eventsvc.events.display import format_event_when
     from eventsvc.i18n import _l
+    from eventsvc.names import register_name_filters
 
+    register_name_filters(app)
     language_names = {"en": "English", "es": "Español"}
     site_name = _l("15 Years of Immigrant Justice")
     app.jinja_env.globals["format_event_when"] = format_event_when

@@ -52,6 +52,11 @@ def _error_page(status: int, title: str, message: str, code: str):
 
 #: Status → (title, message, machine-readable code) of the error pages.
 HTTP_ERRORS = {
+    400: (
+        _l("That did not work"),
+        _l("We could not read what was sent. Go back, check the form and try again."),
+        "bad_request",
+    ),
     403: (_l("Not allowed"), _l("You do not have permission to see this page."), "forbidden"),
     404: (
         _l("Page not found"),
@@ -59,6 +64,11 @@ HTTP_ERRORS = {
         "not_found",
     ),
     405: (_l("Not allowed"), _l("This page cannot be used that way."), "method_not_allowed"),
+    413: (
+        _l("Too much to send"),
+        _l("The form was too large or had too many fields. Shorten it and try again."),
+        "too_large",
+    ),
     429: (
         _l("Too many attempts"),
         _l("Please wait a few minutes before trying again."),

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from eventsvc.auth.models import Role
 from eventsvc.auth.services import MIN_PASSWORD_LENGTH
+from eventsvc.core.forms import nfc
 from eventsvc.i18n import _l
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("es", "Español")]
@@ -64,7 +65,7 @@ class InviteForm(FlaskForm):
     )
     name = StringField(
         _l("Name"),
-        filters=[_strip],
+        filters=[_strip, nfc],
         validators=[
             DataRequired(_l("Enter a name.")),
             Length(max=120, message=_l("Keep the name under 120 characters.")),

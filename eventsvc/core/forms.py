@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import phonenumbers
 from wtforms import EmailField, TelField
 from wtforms.validators import Email, Length, Optional, ValidationError
@@ -34,8 +36,17 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def nfc(value):
+    """Return typed text in Unicode NFC: "José" typed as e + U+0301 is stored as one "é".
+
+    A field filter for every user-typed name, so that the same name is the same string
+    whatever keyboard typed it; put it after the strip filter.
+    """
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
 def _strip_lower(value):
-    return value.strip().lower() if isinstance(value, str) else value
+    return nfc(value.strip().lower()) if isinstance(value, str) else value
 
 
 def email_field() -> EmailField:

@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from eventsvc.core.forms import e164_phone, email_field, phone_field, require_email_or_phone
+from eventsvc.core.forms import e164_phone, email_field, nfc, phone_field, require_email_or_phone
 from eventsvc.i18n import _l
 from eventsvc.membership.models import MemberKind, MemberStatus
 from eventsvc.membership.services import MemberData, MemberFilter, active_help_areas
@@ -72,7 +72,7 @@ class JoinForm(FlaskForm):
     )
     name = StringField(
         _l("Your name"),
-        filters=[_strip],
+        filters=[_strip, nfc],
         validators=[
             DataRequired(_l("Enter your name.")),
             Length(max=160, message=_l("Keep this under 160 characters.")),
@@ -104,7 +104,7 @@ class JoinForm(FlaskForm):
     help_areas = CheckboxesField(_l("How would you like to help?"), validate_choice=True)
     organisation_name = StringField(
         _l("Organisation's name"),
-        filters=[_strip],
+        filters=[_strip, nfc],
         validators=[
             Optional(),
             Length(max=200, message=_l("Keep this under 200 characters.")),
@@ -123,7 +123,7 @@ class JoinForm(FlaskForm):
     )
     contact_person = StringField(
         _l("Contact person"),
-        filters=[_strip],
+        filters=[_strip, nfc],
         validators=[
             Optional(),
             Length(max=160, message=_l("Keep this under 160 characters.")),
@@ -195,7 +195,7 @@ class MemberSearchForm(FlaskForm):
 
         csrf = False
 
-    q = StringField(_l("Search"), filters=[_strip], validators=[Optional(), Length(max=100)])
+    q = StringField(_l("Search"), filters=[_strip, nfc], validators=[Optional(), Length(max=100)])
     status = SelectField(
         _l("Status"),
         choices=[SelectChoice("", _l("Any status"))]
@@ -241,7 +241,7 @@ class OrganisationForm(FlaskForm):
 
     name = StringField(
         _l("Name"),
-        filters=[_strip],
+        filters=[_strip, nfc],
         validators=[DataRequired(_l("Enter the name.")), Length(max=200), _plain_text],
     )
     slug = StringField(

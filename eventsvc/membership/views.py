@@ -18,7 +18,7 @@ from eventsvc.membership.services import (
     member_for_leave_token,
     timeline,
 )
-from eventsvc.security import keep_private
+from eventsvc.security import keep_private, limit_failed_lookups
 
 bp = Blueprint("membership", __name__)
 
@@ -51,6 +51,7 @@ def joined():
 
 
 @bp.route("/join/confirm/<token>", methods=["GET", "POST"])
+@limit_failed_lookups
 def confirm(token: str):
     """Show a button that confirms the membership; confirm it on POST (GETs change nothing)."""
     member = member_for_confirm_token(token)
@@ -78,6 +79,7 @@ def welcome():
 
 
 @bp.route("/leave/<token>", methods=["GET", "POST"])
+@limit_failed_lookups
 def leave_page(token: str):
     """Ask whether to leave; on POST end the membership and erase the member's data."""
     member = member_for_leave_token(token)

@@ -9,6 +9,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from eventsvc.core.forms import nfc
 from eventsvc.i18n import _l
 from eventsvc.memorial.services import MESSAGE_MAX_LENGTH, HonoreeData, TributeData
 
@@ -45,7 +46,7 @@ class TributeForm(FlaskForm):
 
     author_name = StringField(
         _l("Your name"),
-        filters=[_strip],
+        filters=[_strip, nfc],
         validators=[
             Optional(),
             Length(max=120, message=_l("Keep your name under 120 characters.")),
@@ -148,7 +149,7 @@ class TributeEditForm(FlaskForm):
 
     author_name = StringField(
         _l("Name"),
-        filters=[_strip],
+        filters=[_strip, nfc],
         validators=[
             Optional(),
             Length(max=120, message=_l("Keep the name under 120 characters.")),
@@ -180,7 +181,7 @@ class HonoreeForm(FlaskForm):
 
     name = StringField(
         _l("Name"),
-        filters=[_strip],
+        filters=[_strip, nfc],
         validators=[
             DataRequired(_l("Enter the name.")),
             Length(max=160, message=_l("Keep the name under 160 characters.")),

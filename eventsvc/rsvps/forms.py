@@ -17,7 +17,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from eventsvc.core.forms import e164_phone, email_field, phone_field, require_email_or_phone
+from eventsvc.core.forms import (
+    e164_phone,
+    email_field,
+    nfc,
+    phone_field,
+    require_email_or_phone,
+)
 from eventsvc.i18n import _l
 from eventsvc.rsvps.services import RsvpData
 
@@ -40,10 +46,10 @@ def _no_markup(form, field) -> None:
 
 
 def _name_field(label, *, required, too_long, **kwargs) -> StringField:
-    """A person's name: trimmed, required, at most 120 characters, no markup."""
+    """A person's name: trimmed, in NFC, required, at most 120 characters, no markup."""
     return StringField(
         label,
-        filters=[lambda s: s.strip() if isinstance(s, str) else s],
+        filters=[lambda s: s.strip() if isinstance(s, str) else s, nfc],
         validators=[
             DataRequired(required),
             Length(max=120, message=too_long),

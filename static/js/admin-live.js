@@ -48,6 +48,8 @@
         }
         if (typeof value === "number") {
           cell.className = "num";
+        } else if (index > 0) {
+          cell.dir = "auto"; // names and labels typed by people: isolated from the row's order
         }
         cell.textContent = value;
         line.appendChild(cell);

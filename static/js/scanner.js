@@ -474,6 +474,7 @@
       const head = document.createElement("p");
       head.className = "person-name";
       const name = document.createElement("strong");
+      name.dir = "auto"; // isolated: a name's right-to-left override cannot reorder the line
       name.textContent = person.name;
       head.append(name, " · " + fill(T.party_of, { n: person.party_size }));
       li.append(head);
