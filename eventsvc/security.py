@@ -35,6 +35,26 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: Tokens of our links are 32 characters; anything much longer is not one of them.
+MAX_TOKEN_LENGTH = 64
+
+
+def find_by_token(column, token: str, *options):
+    """Return the row whose column holds the hash of token, or None (a malformed token finds none).
+
+    column is a model's token-hash column (``Rsvp.manage_token_hash``…); options are loader
+    options for the query (e.g. ``joinedload``).
+    """
+    from sqlalchemy import select
+
+    from eventsvc.extensions import db
+
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    query = select(column.class_).options(*options).where(column == token_hash(token))
+    return db.session.scalar(query)
+
+
 def keep_private(response):
     """Keep a page with a private link's secrets out of caches and search engines."""
     # A view that chose its own caching (the personal feed: private, polled) keeps it.

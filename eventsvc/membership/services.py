@@ -51,7 +51,7 @@ from eventsvc.membership.models import (
     MemberStatus,
     Milestone,
 )
-from eventsvc.security import link_token, token_hash
+from eventsvc.security import find_by_token, link_token, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -102,20 +102,14 @@ def member_url(member: Member, purpose: str) -> str:
     return f"{base}/{path}/{member_token(member, purpose)}"
 
 
-def _by_token(column, token: str) -> Member | None:
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(select(Member).where(column == token_hash(token)))
-
-
 def member_for_confirm_token(token: str) -> Member | None:
     """Return the pending member whose confirmation link carries token, or None."""
-    return _by_token(Member.confirm_token_hash, token)
+    return find_by_token(Member.confirm_token_hash, token)
 
 
 def member_for_leave_token(token: str) -> Member | None:
     """Return the member whose leave link carries token, or None (also once they left)."""
-    return _by_token(Member.unsubscribe_token_hash, token)
+    return find_by_token(Member.unsubscribe_token_hash, token)
 
 
 # --- sign-up ----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from eventsvc.i18n import _
 from eventsvc.mail.services import queue_mail, render_mail
 from eventsvc.memorial.models import Honoree, Tribute, TributeStatus
 from eventsvc.memorial.photos import clean_photo
-from eventsvc.security import link_token, token_hash
+from eventsvc.security import find_by_token, link_token, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -237,9 +237,7 @@ def tribute_delete_token(tribute: Tribute) -> str:
 
 def tribute_for_delete_token(token: str) -> Tribute | None:
     """Return the tribute whose deletion link carries token, or None."""
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(select(Tribute).where(Tribute.delete_token_hash == token_hash(token)))
+    return find_by_token(Tribute.delete_token_hash, token)
 
 
 def _mail_delete_link(tribute: Tribute) -> None:

@@ -54,7 +54,7 @@ from eventsvc.mail.services import (
 )
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket, TicketStatus
 from eventsvc.rsvps.qr import decode_ticket, encode_ticket, new_seed, qr_png, signing_key
-from eventsvc.security import link_token, token_hash
+from eventsvc.security import find_by_token, link_token, token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +130,7 @@ def manage_token(rsvp: Rsvp) -> str:
 
 def get_rsvp_by_token(token: str) -> Rsvp | None:
     """Return the RSVP whose private link carries token, or None."""
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(select(Rsvp).where(Rsvp.manage_token_hash == token_hash(token)))
+    return find_by_token(Rsvp.manage_token_hash, token)
 
 
 def manage_url(rsvp: Rsvp) -> str:
@@ -151,14 +149,8 @@ def feed_token(rsvp: Rsvp) -> str:
 
 def get_rsvp_by_feed_token(token: str) -> Rsvp | None:
     """Return the RSVP whose personal feed link carries token, or None."""
-    if not token or len(token) > 64:
-        return None
     # With its event: the feed answers in two statements, this and the feed's own.
-    return db.session.scalar(
-        select(Rsvp)
-        .options(joinedload(Rsvp.event))
-        .where(Rsvp.feed_token_hash == token_hash(token))
-    )
+    return find_by_token(Rsvp.feed_token_hash, token, joinedload(Rsvp.event))
 
 
 def feed_urls(rsvp: Rsvp) -> dict[str, str]:
@@ -198,9 +190,7 @@ def disown_token(rsvp: Rsvp) -> str:
 
 def get_rsvp_by_disown_token(token: str) -> Rsvp | None:
     """Return the RSVP whose disown link carries token, or None."""
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(select(Rsvp).where(Rsvp.disown_token_hash == token_hash(token)))
+    return find_by_token(Rsvp.disown_token_hash, token)
 
 
 def disown_url(rsvp: Rsvp) -> str:
