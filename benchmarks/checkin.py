@@ -54,10 +54,11 @@ class Load:
 
 def prepare_tickets(target, count: int) -> tuple[int, str, list[str], list[int]]:
     """Create confirmed RSVPs (one ticket each) and a door link; return ids, token and codes."""
-    from eventsvc.checkin.services import create_door_pass, door_pass_token
+    from eventsvc.checkin.doors import create_door_pass, door_pass_token
     from eventsvc.events.models import Event
     from eventsvc.extensions import db
-    from eventsvc.rsvps.services import RsvpData, submit_rsvp, ticket_code
+    from eventsvc.rsvps.services import RsvpData, submit_rsvp
+    from eventsvc.rsvps.tickets import ticket_code
 
     app = harness.app_for(target)
     with app.app_context():

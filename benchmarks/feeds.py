@@ -177,7 +177,8 @@ def in_process(target: Target, rounds: int) -> dict:
     from sqlalchemy import event as sa_event
     from sqlalchemy import select
 
-    from eventsvc.events import services
+    from eventsvc.events import feeds
+    from eventsvc.events.services import PUBLIC_STATUSES
     from eventsvc.events.ical import build_calendar
     from eventsvc.events.models import Event
     from eventsvc.extensions import db
@@ -188,19 +189,19 @@ def in_process(target: Target, rounds: int) -> dict:
         with app.test_request_context("/"):
             renders, builds = [], []
             for _ in range(rounds):
-                services._series_feeds.clear()  # a cold cache: the query and the whole render
+                feeds._series_feeds.clear()  # a cold cache: the query and the whole render
                 db.session.expunge_all()
                 started = time.perf_counter()
-                feed = services.series_feed("en")
+                feed = feeds.series_feed("en")
                 renders.append((time.perf_counter() - started) * 1000)
             events = list(
                 db.session.scalars(
                     select(Event)
-                    .where(Event.status.in_(services.PUBLIC_STATUSES))
+                    .where(Event.status.in_(PUBLIC_STATUSES))
                     .order_by(Event.start_dt, Event.id)
                 )
             )
-            footer = services.feed_footer("en")
+            footer = feeds.feed_footer("en")
             for _ in range(rounds):
                 started = time.perf_counter()
                 build_calendar(
@@ -210,7 +211,7 @@ def in_process(target: Target, rounds: int) -> dict:
                     calendar_name="x",
                     footer=footer,
                     stable=True,
-                    refresh_interval=services.FEED_REFRESH,
+                    refresh_interval=feeds.FEED_REFRESH,
                 )
                 builds.append((time.perf_counter() - started) * 1000)
             results.update(
@@ -233,7 +234,7 @@ def in_process(target: Target, rounds: int) -> dict:
 
         sa_event.listen(engine, "before_cursor_execute", listener)
         try:
-            services._series_feeds.clear()
+            feeds._series_feeds.clear()
             client.get(PATH)
             results["sql_cold"] = len(statements)
             statements.clear()

@@ -504,9 +504,10 @@ def time_parts(app, event_id: int, count: int) -> dict[str, float]:
     from eventsvc.events.ical import build_calendar
     from eventsvc.events.models import Event
     from eventsvc.extensions import db
+    from eventsvc.rsvps.mail import queue_rsvp_mail
     from eventsvc.rsvps.models import Rsvp, RsvpStatus
     from eventsvc.rsvps.qr import qr_png
-    from eventsvc.rsvps.services import active_tickets, queue_rsvp_mail, ticket_code
+    from eventsvc.rsvps.tickets import active_tickets, ticket_code
 
     def each(fn) -> float:
         started = time.perf_counter()

@@ -7,6 +7,8 @@ import os
 
 from flask import Flask
 
+from eventsvc.web import register_security_headers
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app: config, extensions, blueprints, errors, templates, security, CLI, logging."""
@@ -26,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)
+    register_mail_renderers(app)
     register_errors(app)
     register_input_checks(app)
     register_templating(app)
@@ -55,14 +58,14 @@ def register_blueprints(app: Flask) -> None:
     from eventsvc.auth.views import bp as auth_bp
     from eventsvc.checkin.views import api as api_bp
     from eventsvc.checkin.views import bp as checkin_bp
-    from eventsvc.core.views import bp as core_bp
     from eventsvc.events.views import bp as events_bp
     from eventsvc.events.views import feeds as feeds_bp
     from eventsvc.membership.views import bp as membership_bp
     from eventsvc.memorial.views import bp as memorial_bp
     from eventsvc.rsvps.views import bp as rsvps_bp
+    from eventsvc.site.views import bp as site_bp
 
-    app.register_blueprint(core_bp)
+    app.register_blueprint(site_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(rsvps_bp)
@@ -72,6 +75,18 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+
+
+def register_mail_renderers(app: Flask) -> None:
+    """Tell the outbox which domain writes each kind of message it makes when sending."""
+    from eventsvc.auth.services import render_invitation_mail
+    from eventsvc.mail.services import register_renderer
+    from eventsvc.membership.services import render_member_mail
+    from eventsvc.rsvps.mail import render_rsvp_mail
+
+    register_renderer(app, "staff_invite", render_invitation_mail)
+    register_renderer(app, "member_", render_member_mail)
+    register_renderer(app, "rsvp_", render_rsvp_mail)
 
 
 def register_errors(app: Flask) -> None:
@@ -92,10 +107,10 @@ def register_templating(app: Flask) -> None:
     """Give every template the hotline, the organisation's name and the language switch."""
     from flask_babel import get_locale
 
-    from eventsvc.core.services import tel_uri
     from eventsvc.events.display import format_event_when
     from eventsvc.i18n import _l
     from eventsvc.names import register_name_filters
+    from eventsvc.site.services import tel_uri
 
     register_name_filters(app)
     language_names = {"en": "English", "es": "Español"}
@@ -114,31 +129,6 @@ def register_templating(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "language_names": {code: language_names[code] for code in app.config["LANGUAGES"]},
         }
-
-
-#: Nothing loads from another host; the camera is allowed for the door scanner only on our origin.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-def register_security_headers(app: Flask) -> None:
-    """Send the same security and privacy headers with every response."""
-
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        # Private links carry secrets in their path: never leak them to another site.
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Permissions-Policy", "camera=(self), microphone=(), geolocation=(), interest-cohort=()"
-        )
-        if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
 
 
 def register_cli(app: Flask) -> None:

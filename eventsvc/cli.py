@@ -88,7 +88,7 @@ def send_reminders_command():
 
     Each RSVP gets at most one reminder, however often this runs; send-mail delivers them.
     """
-    from eventsvc.rsvps.services import queue_reminders
+    from eventsvc.rsvps.mail import queue_reminders
 
     queued = queue_reminders()
     db.session.commit()
@@ -119,7 +119,7 @@ def door_pass_command(event: str, label: str):
     from flask import current_app
     from sqlalchemy import select
 
-    from eventsvc.checkin.services import create_door_pass, door_pass_token
+    from eventsvc.checkin.doors import create_door_pass, door_pass_token
     from eventsvc.events.models import Event
 
     query = select(Event).where(Event.id == int(event) if event.isdigit() else Event.slug == event)

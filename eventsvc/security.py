@@ -1,23 +1,10 @@
-"""Small security helpers shared by the HTTP layer."""
+"""Private links: their tokens, the look-up by hash, and the limit on failed look-ups."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from urllib.parse import urlsplit
-
-
-def safe_next_url(target: str | None) -> str | None:
-    """Return target if it is a path on this site, else None (no open redirects)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
 
 
 def link_token(secret_key: str, purpose: str, salt: str) -> str:
@@ -53,14 +40,6 @@ def find_by_token(column, token: str, *options):
         return None
     query = select(column.class_).options(*options).where(column == token_hash(token))
     return db.session.scalar(query)
-
-
-def keep_private(response):
-    """Keep a page with a private link's secrets out of caches and search engines."""
-    # A view that chose its own caching (the personal feed: private, polled) keeps it.
-    response.headers.setdefault("Cache-Control", "private, no-store")
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
 
 
 def _lookup_failed(response) -> bool:

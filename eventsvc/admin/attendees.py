@@ -11,17 +11,15 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from eventsvc.admin.blueprint import bp, event_or_404
-from eventsvc.checkin.forms import AttendeeSearchForm, PartyCheckInForm, UndoCheckInForm
-from eventsvc.checkin.services import (
-    check_in_party,
+from eventsvc.checkin.attendees import (
     door_list,
     export_attendees,
     export_check_ins,
     find_attendees,
-    register_attendee,
     scan_history,
-    undo_admission,
 )
+from eventsvc.checkin.forms import AttendeeSearchForm, PartyCheckInForm, UndoCheckInForm
+from eventsvc.checkin.services import check_in_party, register_attendee, undo_admission
 from eventsvc.core.csvexport import build_csv
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
@@ -31,16 +29,15 @@ from eventsvc.extensions import db
 from eventsvc.i18n import _, _l, ngettext
 from eventsvc.rsvps.forms import AttendeeForm, NewAttendeeForm
 from eventsvc.rsvps.models import Rsvp
-from eventsvc.rsvps.services import (
+from eventsvc.rsvps.seats import seat_summary, waitlist_position
+from eventsvc.rsvps.staff import (
     AlreadyRsvped,
-    active_tickets,
     cancel_attendee,
     promote_rsvp,
     resend_rsvp_mail,
-    seat_summary,
     update_attendee,
-    waitlist_position,
 )
+from eventsvc.rsvps.tickets import active_tickets
 
 #: What each scan result means, in an attendee's scan history.
 SCAN_RESULTS = {

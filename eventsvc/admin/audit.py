@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from eventsvc.admin.blueprint import bp
-from eventsvc.core.services import AuditQuery, audit_choices, search_audit, staff_names
+from eventsvc.core.audit import AuditQuery, audit_choices, search_audit, staff_names
 from eventsvc.events.display import babel_locale
 from eventsvc.i18n import _l
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
 from eventsvc.auth.models import Role
-from eventsvc.core.services import record_audit
+from eventsvc.core.audit import record_audit
 from eventsvc.events.models import Event
 from eventsvc.extensions import db, login_manager
 from eventsvc.i18n import _l

@@ -12,26 +12,24 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from eventsvc.admin.blueprint import bp, event_or_404
-from eventsvc.checkin.services import DoorActivity, door_activity
+from eventsvc.checkin.activity import DoorActivity, door_activity
 from eventsvc.errors import DomainError
 from eventsvc.events.display import babel_locale
 from eventsvc.events.forms import COMMON_TIMEZONES, CancelEventForm, EventForm
 from eventsvc.events.models import Event, Series
 from eventsvc.events.services import (
     EventInvalid,
-    attendance,
-    attendees_to_tell,
     back_office_events,
-    cancel_event,
     create_event,
     duplicate_event,
-    edit_event,
     event_problems,
     main_series,
     publish_event,
 )
 from eventsvc.extensions import db
 from eventsvc.i18n import _, ngettext
+from eventsvc.rsvps.event_changes import attendees_to_tell, cancel_event, edit_event
+from eventsvc.rsvps.seats import attendance
 
 #: How often the live door view asks for new numbers (admin-live.js reads it from the page).
 LIVE_REFRESH_SECONDS = 7

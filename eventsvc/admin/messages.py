@@ -12,19 +12,22 @@ from eventsvc.errors import DomainError
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.i18n import _, ngettext
-from eventsvc.mail.forms import MessageForm, OutboxCorrectionForm, OutboxFilterForm
+from eventsvc.mail.forms import OutboxCorrectionForm, OutboxFilterForm
 from eventsvc.mail.models import MailStatus, OutboxMessage
 from eventsvc.mail.services import (
-    Audience,
     correct_mail_address,
     discard_mail,
-    event_messages_sent,
     find_outbox,
     outbox_counts,
     outbox_kinds,
+    retry_mail,
+)
+from eventsvc.rsvps.forms import MessageForm
+from eventsvc.rsvps.messages import (
+    Audience,
+    event_messages_sent,
     plan_event_message,
     render_event_message,
-    retry_mail,
     send_event_message,
 )
 

@@ -9,15 +9,16 @@ from sqlalchemy import select
 from eventsvc.admin.blueprint import bp, event_or_404
 from eventsvc.admin.events import LIVE_REFRESH_SECONDS, live_view
 from eventsvc.auth.models import Role
+from eventsvc.checkin.doors import create_door_pass, door_pass_token, revoke_door_pass
 from eventsvc.checkin.forms import DoorPassForm
 from eventsvc.checkin.models import DoorPass
-from eventsvc.checkin.services import create_door_pass, door_pass_token, revoke_door_pass
 from eventsvc.errors import DomainError
 from eventsvc.events.models import Event
-from eventsvc.events.services import attendance, back_office_events, current_event
+from eventsvc.events.services import back_office_events, current_event
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.rsvps.qr import qr_svg
+from eventsvc.rsvps.seats import attendance
 
 
 @bp.get("/")

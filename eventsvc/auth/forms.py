@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from eventsvc.auth.models import Role
 from eventsvc.auth.services import MIN_PASSWORD_LENGTH
-from eventsvc.core.forms import nfc
+from eventsvc.core.forms import nfc, strip
 from eventsvc.i18n import _l
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("es", "Español")]
@@ -34,10 +34,6 @@ def _role_choices() -> list[SelectChoice]:
     return [SelectChoice(role.value, role.title) for role in reversed(Role)]
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _no_markup(form, field) -> None:
     if field.data and ("<" in field.data or ">" in field.data):
         raise ValidationError(_l("A name cannot contain < or >."))
@@ -52,7 +48,7 @@ class InviteForm(FlaskForm):
 
     email = EmailField(
         _l("Email"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Enter an email address.")),
             Length(max=254, message=_l("This email address is too long.")),
@@ -65,7 +61,7 @@ class InviteForm(FlaskForm):
     )
     name = StringField(
         _l("Name"),
-        filters=[_strip, nfc],
+        filters=[strip, nfc],
         validators=[
             DataRequired(_l("Enter a name.")),
             Length(max=120, message=_l("Keep the name under 120 characters.")),

@@ -23,15 +23,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from eventsvc.auth.models import Role, StaffUser
+from eventsvc.core.audit import record_audit
 from eventsvc.core.models import AuditLog
-from eventsvc.core.services import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.display import babel_locale
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.mail.models import OutboxMessage
-from eventsvc.mail.services import RenderedMail, queue_deferred, register_renderer, render_mail
+from eventsvc.mail.services import RenderedMail, queue_deferred, render_mail
 from eventsvc.security import link_token, token_hash
 
 logger = logging.getLogger(__name__)
@@ -376,6 +376,3 @@ def list_staff() -> list[StaffUser]:
             select(StaffUser).order_by(StaffUser.is_active.desc(), func.lower(StaffUser.name))
         )
     )
-
-
-register_renderer("staff_invite", render_invitation_mail)

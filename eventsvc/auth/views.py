@@ -29,7 +29,7 @@ from eventsvc.errors import DomainError
 from eventsvc.extensions import db, limiter, login_manager
 from eventsvc.i18n import _, _l
 from eventsvc.logs import hashed
-from eventsvc.security import keep_private, safe_next_url
+from eventsvc.web import keep_private, safe_next_url
 
 bp = Blueprint("auth", __name__)
 
@@ -110,7 +110,7 @@ def logout():
     """Log out and go back to the home page."""
     logout_user()
     flash(_("You are logged out."), "info")
-    return redirect(url_for("core.home"), code=303)
+    return redirect(url_for("site.home"), code=303)
 
 
 #: Invitation links that do not work: never was, or was used (404); expired (410).

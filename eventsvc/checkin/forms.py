@@ -5,7 +5,7 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from eventsvc.checkin.services import ATTENDEE_FILTERS, ATTENDEE_SORTS, AttendeeFilter
+from eventsvc.checkin.attendees import ATTENDEE_FILTERS, ATTENDEE_SORTS, AttendeeFilter
 from eventsvc.i18n import _l
 
 

@@ -22,23 +22,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import secrets
-import time
-import unicodedata
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import (
     Select,
     Update,
     bindparam,
-    case,
     exists,
     false,
-    func,
     insert,
     literal,
     select,
@@ -46,25 +40,22 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 
 from eventsvc.auth.models import StaffUser
+from eventsvc.checkin.doors import Door, check_door_still_open, is_valid_id
 from eventsvc.checkin.models import CheckIn, DoorPass
-from eventsvc.core.services import record_audit
+from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
-from eventsvc.errors import DomainError, Forbidden
+from eventsvc.errors import DomainError
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.i18n import _
-from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket, TicketStatus
+from eventsvc.rsvps.models import Rsvp, Ticket, TicketStatus
 from eventsvc.rsvps.qr import InvalidTicketCode, decode_ticket, signing_key
-from eventsvc.rsvps.services import RsvpData, RsvpOutcome, add_attendee
-from eventsvc.security import link_token, token_hash
+from eventsvc.rsvps.services import RsvpData, RsvpOutcome
+from eventsvc.rsvps.staff import add_attendee
 
 logger = logging.getLogger(__name__)
-
-#: How long after its event ends a door link keeps working (late arrivals, clean-up).
-DOOR_PASS_GRACE = timedelta(hours=6)
 
 #: Verdict codes, as the API returns them.
 OK = "ok"
@@ -77,49 +68,6 @@ REPLACED = "replaced"
 WAITLISTED = "waitlisted"
 #: A code of an event whose attendees' data was purged (its tickets no longer exist as such).
 EXPIRED = "expired"
-
-#: The largest id an integer column holds (PostgreSQL's integer): a larger one finds nothing.
-MAX_ID = 2**31 - 1
-
-
-def is_valid_id(value: object) -> bool:
-    """Return whether value can be the id of a row: an int (not a bool) from 1 to MAX_ID."""
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
-
-
-@dataclass(frozen=True)
-class EventRef:
-    """What a door needs of its event on the hot path: its id, its time zone, whether purged."""
-
-    id: int
-    timezone: str
-    purged_dt: datetime | None = None
-
-
-@dataclass(frozen=True)
-class DoorPassRef:
-    """What a scan needs of its door pass: its id and its name."""
-
-    id: int
-    label: str
-
-
-@dataclass(frozen=True)
-class Door:
-    """Who scans: a door pass or a logged-in staff member, at one event."""
-
-    event: Event | EventRef
-    door_pass: DoorPass | DoorPassRef | None = None
-    staff: StaffUser | None = None
-    #: The door link was looked up in this request (False: a worker's recent lookup, reused).
-    verified: bool = True
-
-    @property
-    def label(self) -> str:
-        """Return the door's name as the verdicts show it."""
-        if self.door_pass is not None:
-            return self.door_pass.label
-        return self.staff.name if self.staff is not None else ""
 
 
 @dataclass(frozen=True)
@@ -143,123 +91,6 @@ class Verdict:
     def ok(self) -> bool:
         """Return whether the person may come in."""
         return self.result == OK
-
-
-# --- door passes ------------------------------------------------------------------------------
-
-
-def door_pass_token(door_pass: DoorPass) -> str:
-    """Return the token of a door pass's link."""
-    return link_token(current_app.config["SECRET_KEY"], "door-pass", door_pass.token_salt)
-
-
-def create_door_pass(event: Event, label: str, *, actor: StaffUser | None = None) -> DoorPass:
-    """Create a door link for one event; it expires when the event ends plus a grace period."""
-    label = " ".join(label.split())
-    if not label or len(label) > 80:
-        raise DomainError("invalid_label", _("Give the door a name of up to 80 characters."))
-    door_pass = DoorPass(
-        event=event,
-        label=label,
-        token_salt=secrets.token_hex(16),
-        expires_dt=event.end_dt + DOOR_PASS_GRACE,
-        created_by=actor,
-    )
-    door_pass.token_hash = token_hash(door_pass_token(door_pass))
-    db.session.add(door_pass)
-    db.session.flush()
-    record_audit(
-        "door_pass.create",
-        actor=actor,
-        object_type="door_pass",
-        object_id=door_pass.id,
-        details={"event_id": event.id, "label": label},
-    )
-    logger.info("Door pass %s created for event %s", door_pass.id, event.id)
-    return door_pass
-
-
-def revoke_door_pass(
-    door_pass: DoorPass, *, actor: StaffUser | None = None, now: datetime | None = None
-) -> DoorPass:
-    """Shut a door link at once."""
-    door_pass.revoke(now or utc_now())
-    db.session.flush()
-    record_audit(
-        "door_pass.revoke",
-        actor=actor,
-        object_type="door_pass",
-        object_id=door_pass.id,
-        details={"event_id": door_pass.event_id, "label": door_pass.label},
-    )
-    logger.info("Door pass %s revoked", door_pass.id)
-    return door_pass
-
-
-#: Seconds a worker reuses a door link's lookup for check-ins. The admission itself checks that
-#: the link is still open, so a link switched off stops at its very next scan all the same.
-DOOR_CACHE_SECONDS = 30
-_recent_doors: dict[str, tuple[float, Door]] = {}
-
-
-def door_for_token(token: str, *, now: datetime | None = None, reuse: bool = False) -> Door:
-    """Return the door a link's token opens, or raise why it does not (Forbidden).
-
-    One small query, with only what a scan needs; pages that show the event load it themselves.
-    reuse: accept this worker's lookup of the last DOOR_CACHE_SECONDS (check-ins only: their
-    admission checks the link again).
-    """
-    if not token or len(token) > 64:
-        raise Forbidden("door_unknown", _("This door link is not valid."))
-    key = token_hash(token)
-    if reuse and (recent := _recent_doors.get(key)) and recent[0] > time.monotonic():
-        return recent[1]
-    row = db.session.execute(_door_query(), {"token_hash": key}).one_or_none()
-    if row is None:
-        raise Forbidden("door_unknown", _("This door link is not valid."))
-    _check_open(row.revoked_dt, row.expires_dt, now or utc_now())
-    door = Door(
-        event=EventRef(row.event_id, row.timezone, row.purged_dt),
-        door_pass=DoorPassRef(row.id, row.label),
-    )
-    _recent_doors[key] = (time.monotonic() + DOOR_CACHE_SECONDS, replace(door, verified=False))
-    return door
-
-
-def _check_open(revoked_dt: datetime | None, expires_dt: datetime, now: datetime) -> None:
-    if revoked_dt is not None:
-        raise Forbidden("door_revoked", _("This door link was switched off by the organisers."))
-    if now >= expires_dt:
-        raise Forbidden("door_expired", _("This door link has expired."))
-
-
-def _check_door_still_open(door: Door, now: datetime) -> None:
-    """Look again at a reused door link: switched off or expired since, it opens nothing."""
-    if door.door_pass is None or door.verified:
-        return
-    row = db.session.execute(
-        select(DoorPass.revoked_dt, DoorPass.expires_dt).where(DoorPass.id == door.door_pass.id)
-    ).one_or_none()
-    if row is None:  # deleted with its event since
-        raise Forbidden("door_unknown", _("This door link is not valid."))
-    _check_open(row.revoked_dt, row.expires_dt, now)
-
-
-@cache
-def _door_query() -> Select:
-    return (
-        select(
-            DoorPass.id,
-            DoorPass.label,
-            DoorPass.revoked_dt,
-            DoorPass.expires_dt,
-            DoorPass.event_id,
-            Event.timezone,
-            Event.purged_dt,
-        )
-        .join(Event, Event.id == DoorPass.event_id)
-        .where(DoorPass.token_hash == bindparam("token_hash"))
-    )
 
 
 # --- check-in ---------------------------------------------------------------------------------
@@ -483,7 +314,7 @@ def _is_purged(event_id: int) -> bool:
 
 def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, scanned_dt, now):
     """Say why a ticket was not admitted (2nd statement) and log the refusal (3rd)."""
-    _check_door_still_open(door, now)
+    check_door_still_open(door, now)
     same_scan = CheckIn.client_scan_id == client_scan_id if client_scan_id else false()
     row = db.session.execute(
         select(
@@ -568,465 +399,6 @@ def undo_check_in(door: Door, scan_id: int, *, now: datetime | None = None) -> C
     return entry
 
 
-# --- what the door sees -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DoorStats:
-    """How many people of an event are in."""
-
-    checked_in: int
-    confirmed: int
-
-
-def door_stats(event: Event) -> DoorStats:
-    """Return checked-in people and confirmed seats, in one query."""
-    checked_in, confirmed = db.session.execute(
-        select(
-            func.coalesce(func.sum(case((Ticket.checked_in_dt.is_not(None), 1), else_=0)), 0),
-            func.count(),
-        ).where(Ticket.event_id == event.id, Ticket.status == TicketStatus.active)
-    ).one()
-    return DoorStats(checked_in=int(checked_in), confirmed=int(confirmed))
-
-
-def _folded(text: str) -> str:
-    """Return text lower-cased and without accents, so "jose" finds "José Ñúñez"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def search_attendees(event: Event, query: str, *, limit: int = 20) -> list[Rsvp]:
-    """Return the event's live RSVPs whose name contains every word of query, accents aside.
-
-    An event whose attendees' data was purged has nobody to find.
-    """
-    words = _folded(query).split()
-    if not words or len("".join(words)) < 2 or event.purged_dt is not None:
-        return []
-    # One event's attendees fit in memory; folding accents in Python works on every database.
-    candidates = db.session.execute(
-        select(Rsvp.id, Rsvp.name).where(
-            Rsvp.event_id == event.id,
-            Rsvp.status.in_([RsvpStatus.confirmed, RsvpStatus.waitlisted]),
-            Rsvp.is_anonymised.is_(False),
-        )
-    ).all()
-    ids = [rid for rid, name in candidates if all(w in _folded(name) for w in words)][:limit]
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Rsvp)
-            .where(Rsvp.id.in_(ids))
-            .options(selectinload(Rsvp.tickets))
-            .order_by(Rsvp.name, Rsvp.id)
-        )
-    )
-
-
-# --- the organisers' live door view -----------------------------------------------------------
-
-#: Arrivals are counted per quarter of an hour, in the event's own time zone.
-ARRIVAL_BUCKET = timedelta(minutes=15)
-#: The live view shows the last day of arrivals at most.
-MAX_QUARTERS = 96
-
-
-@dataclass(frozen=True)
-class DoorActivity:
-    """What the door has done so far: who is in, through which door, when, the latest scans."""
-
-    stats: DoorStats
-    #: (door label, people in), most first; "" is a check-in by a staff member's own scanner.
-    per_door: list[tuple[str, int]]
-    #: (local start of the quarter-hour, people in), oldest first, empty quarters included.
-    per_quarter: list[tuple[datetime, int]]
-    #: The latest scans, newest first.
-    recent: list[CheckIn]
-
-
-def door_activity(event: Event, *, recent: int = 10) -> DoorActivity:
-    """Return the live door view of an event (three queries)."""
-    tz = ZoneInfo(event.timezone)
-    arrivals = db.session.execute(
-        select(Ticket.checked_in_dt, DoorPass.label, StaffUser.name)
-        .outerjoin(DoorPass, DoorPass.id == Ticket.checked_in_door_id)
-        .outerjoin(StaffUser, StaffUser.id == Ticket.checked_in_by_staff_id)
-        .where(
-            Ticket.event_id == event.id,
-            Ticket.status == TicketStatus.active,
-            Ticket.checked_in_dt.is_not(None),
-        )
-    ).all()
-    doors: dict[str, int] = {}
-    quarters: dict[datetime, int] = {}
-    for checked_in_dt, door_label, staff_name in arrivals:
-        label = door_label or staff_name or ""
-        doors[label] = doors.get(label, 0) + 1
-        local = checked_in_dt.astimezone(tz)
-        quarter = local.replace(minute=local.minute - local.minute % 15, second=0, microsecond=0)
-        # Keyed in UTC: the hour a DST change repeats holds two different quarters.
-        key = quarter.astimezone(UTC)
-        quarters[key] = quarters.get(key, 0) + 1
-    per_quarter = []
-    if quarters:
-        last = max(quarters)
-        start = max(min(quarters), last - ARRIVAL_BUCKET * (MAX_QUARTERS - 1))
-        while start <= last:
-            per_quarter.append((start.astimezone(tz), quarters.get(start, 0)))
-            start += ARRIVAL_BUCKET
-    scans = db.session.scalars(
-        select(CheckIn)
-        .where(CheckIn.event_id == event.id)
-        .options(
-            joinedload(CheckIn.door_pass),
-            joinedload(CheckIn.staff),
-            joinedload(CheckIn.ticket).joinedload(Ticket.rsvp),
-        )
-        .order_by(CheckIn.created_dt.desc(), CheckIn.id.desc())
-        .limit(recent)
-    ).all()
-    return DoorActivity(
-        stats=door_stats(event),
-        per_door=sorted(doors.items(), key=lambda item: (-item[1], item[0])),
-        per_quarter=per_quarter,
-        recent=list(scans),
-    )
-
-
-# --- the back office: the attendee list, manual check-in, the door list, exports ---------------
-
-#: The attendee list's filters ("live": everyone not cancelled).
-ATTENDEE_FILTERS = (
-    "live",
-    "confirmed",
-    "waitlisted",
-    "checked_in",
-    "not_checked_in",
-    "cancelled",
-    "interpretation",
-    "access_needs",
-    "all",
-)
-#: The attendee list's orders.
-ATTENDEE_SORTS = ("name", "rsvp_time", "party_size", "waitlist")
-#: Parties per page of the attendee list.
-ATTENDEES_PER_PAGE = 100
-
-
-@dataclass(frozen=True)
-class AttendeeFilter:
-    """What the attendee list (and its export) shows: a search, one filter, one order."""
-
-    q: str = ""
-    show: str = "live"
-    sort: str = "name"
-
-
-@dataclass(frozen=True)
-class AttendeeSummary:
-    """One party as the attendee list counts, filters and sorts it."""
-
-    rsvp_id: int
-    status: RsvpStatus
-    party_size: int
-    created_dt: datetime
-    is_anonymised: bool
-    has_access_needs: bool
-    has_interpretation: bool
-    #: Active tickets, and how many of them are checked in.
-    tickets: int
-    checked_in: int
-    waitlist_position: int | None
-    name_key: str
-
-    def shown_by(self, show: str) -> bool:
-        """Return whether the filter show lists this party."""
-        live = self.status != RsvpStatus.cancelled
-        confirmed = self.status == RsvpStatus.confirmed
-        return {
-            "live": live,
-            "all": True,
-            "confirmed": confirmed,
-            "waitlisted": self.status == RsvpStatus.waitlisted,
-            "cancelled": not live,
-            "checked_in": self.checked_in > 0,
-            "not_checked_in": confirmed and self.checked_in < self.tickets,
-            "interpretation": live and self.has_interpretation,
-            "access_needs": live and self.has_access_needs,
-        }.get(show, False)
-
-
-@dataclass(frozen=True)
-class AttendeePage:
-    """One page of the attendee list, the counts of every filter, and where the page is."""
-
-    rsvps: list[Rsvp]
-    summaries: dict[int, AttendeeSummary]
-    #: Parties per filter, among those the search matches.
-    counts: dict[str, int]
-    #: Parties and people the filter shows (every page).
-    total: int
-    people: int
-    page: int
-    pages: int
-
-
-def _search_matcher(query: str):
-    """Return a test of (name, email, phone): every name word (accents aside), email or phone."""
-    query = query.strip()[:100]
-    words = _folded(query).split()
-    lowered = query.casefold()
-    digits = "".join(c for c in query if c.isdigit())
-
-    def matches(name: str, email: str | None, phone: str | None) -> bool:
-        if not words:
-            return True
-        if all(w in _folded(name) for w in words):
-            return True
-        if email and lowered in email:
-            return True
-        return len(digits) >= 3 and bool(phone) and digits in phone
-
-    return matches
-
-
-def _attendee_summaries(event: Event, filters: AttendeeFilter) -> list[AttendeeSummary]:
-    """Return the parties the search matches, in the filter's order, with two queries."""
-    matches = _search_matcher(filters.q)
-    rows = db.session.execute(
-        select(
-            Rsvp.id,
-            Rsvp.name,
-            Rsvp.email,
-            Rsvp.phone,
-            Rsvp.status,
-            Rsvp.party_size,
-            Rsvp.created_dt,
-            Rsvp.waitlisted_dt,
-            Rsvp.is_anonymised,
-            (Rsvp.access_needs != "").label("has_access_needs"),
-            (Rsvp.interpretation_request != "").label("has_interpretation"),
-        ).where(Rsvp.event_id == event.id)
-    ).all()
-    active = Ticket.status == TicketStatus.active
-    tickets = {
-        rsvp_id: (int(total or 0), int(checked_in or 0))
-        for rsvp_id, total, checked_in in db.session.execute(
-            select(
-                Ticket.rsvp_id,
-                func.sum(case((active, 1), else_=0)),
-                func.sum(case((active & Ticket.checked_in_dt.is_not(None), 1), else_=0)),
-            )
-            .where(Ticket.event_id == event.id)
-            .group_by(Ticket.rsvp_id)
-        )
-    }
-    # The waitlist's order is rsvps.services.waitlist_position's: joined first, then id.
-    waiting = sorted(
-        (r for r in rows if r.status == RsvpStatus.waitlisted),
-        key=lambda r: (r.waitlisted_dt, r.id),
-    )
-    positions = {r.id: n for n, r in enumerate(waiting, start=1)}
-    summaries = [
-        AttendeeSummary(
-            rsvp_id=r.id,
-            status=r.status,
-            party_size=r.party_size,
-            created_dt=r.created_dt,
-            is_anonymised=r.is_anonymised,
-            has_access_needs=bool(r.has_access_needs),
-            has_interpretation=bool(r.has_interpretation),
-            tickets=tickets.get(r.id, (0, 0))[0],
-            checked_in=tickets.get(r.id, (0, 0))[1],
-            waitlist_position=positions.get(r.id),
-            name_key=_folded(r.name),
-        )
-        for r in rows
-        if matches(r.name, r.email, r.phone)
-    ]
-    orders = {
-        "name": lambda s: (s.is_anonymised, s.name_key, s.rsvp_id),
-        "rsvp_time": lambda s: (s.created_dt, s.rsvp_id),
-        "party_size": lambda s: (-s.party_size, s.name_key, s.rsvp_id),
-        "waitlist": lambda s: (
-            s.waitlist_position is None,
-            s.waitlist_position or 0,
-            s.name_key,
-            s.rsvp_id,
-        ),
-    }
-    summaries.sort(key=orders.get(filters.sort, orders["name"]))
-    return summaries
-
-
-def _load_rsvps(ids: list[int]) -> list[Rsvp]:
-    """Return the RSVPs of ids in that order, with one query."""
-    if not ids:
-        return []
-    by_id = {r.id: r for r in db.session.scalars(select(Rsvp).where(Rsvp.id.in_(ids)))}
-    return [by_id[i] for i in ids]
-
-
-def find_attendees(
-    event: Event, filters: AttendeeFilter, *, page: int = 1, per_page: int = ATTENDEES_PER_PAGE
-) -> AttendeePage:
-    """Return one page of an event's parties, searched, filtered and sorted, and the counts."""
-    summaries = _attendee_summaries(event, filters)
-    counts = {show: sum(s.shown_by(show) for s in summaries) for show in ATTENDEE_FILTERS}
-    shown = [s for s in summaries if s.shown_by(filters.show)]
-    pages = max(1, -(-len(shown) // per_page))
-    page = min(max(page, 1), pages)
-    on_page = shown[(page - 1) * per_page : page * per_page]
-    return AttendeePage(
-        rsvps=_load_rsvps([s.rsvp_id for s in on_page]),
-        summaries={s.rsvp_id: s for s in on_page},
-        counts=counts,
-        total=len(shown),
-        people=sum(s.party_size for s in shown),
-        page=page,
-        pages=pages,
-    )
-
-
-def _local_iso(moment: datetime | None, event: Event) -> str:
-    """Return a UTC time as ISO 8601 in the event's zone, with its offset ("" for none)."""
-    if moment is None:
-        return ""
-    return moment.astimezone(ZoneInfo(event.timezone)).isoformat(timespec="seconds")
-
-
-ATTENDEES_EXPORT_HEADER = (
-    "id",
-    "name",
-    "email",
-    "phone",
-    "language",
-    "party_size",
-    "status",
-    "waitlist_position",
-    "checked_in",
-    "rsvp_time",
-    "access_needs",
-    "interpretation",
-    "reminders_ok",
-    "data_deleted",
-)
-
-
-def export_attendees(
-    event: Event, filters: AttendeeFilter, *, actor
-) -> tuple[tuple[str, ...], list[list]]:
-    """Return the header and rows of an event's attendee export; write it to the audit log."""
-    shown = [s for s in _attendee_summaries(event, filters) if s.shown_by(filters.show)]
-    rows = []
-    for rsvp, s in zip(_load_rsvps([s.rsvp_id for s in shown]), shown, strict=True):
-        rows.append(
-            [
-                rsvp.id,
-                rsvp.name,
-                rsvp.email or "",
-                rsvp.phone or "",
-                rsvp.language,
-                rsvp.party_size,
-                rsvp.status.value,
-                s.waitlist_position or "",
-                s.checked_in,
-                _local_iso(rsvp.created_dt, event),
-                rsvp.access_needs,
-                rsvp.interpretation_request,
-                rsvp.consent_contact,
-                rsvp.is_anonymised,
-            ]
-        )
-    record_audit(
-        "export.attendees",
-        actor=actor,
-        object_type="event",
-        object_id=event.id,
-        details={
-            "event_id": event.id,
-            "rows": len(rows),
-            # Whether there was a search, never its text: it may be a name.
-            "filters": {"search": bool(filters.q.strip()), "show": filters.show},
-        },
-    )
-    db.session.flush()
-    logger.info("attendees export of event %s: %d rows", event.id, len(rows))
-    return ATTENDEES_EXPORT_HEADER, rows
-
-
-CHECKINS_EXPORT_HEADER = (
-    "scan_id",
-    "scanned_at",
-    "received_at",
-    "result",
-    "undone_at",
-    "ticket_id",
-    "rsvp_id",
-    "name",
-    "person",
-    "door",
-    "staff",
-)
-
-
-def export_check_ins(event: Event, *, actor) -> tuple[tuple[str, ...], list[list]]:
-    """Return the header and rows of an event's scan log (admitted and refused); audit it.
-
-    Only an admission names its ticket and person: a refused scan is a row with its result,
-    time and door (lines logged before refusals stopped naming tickets are shown the same way).
-    """
-    named = (
-        (Ticket.id == CheckIn.ticket_id)
-        & (CheckIn.result == OK)
-        & (Ticket.event_id == CheckIn.event_id)
-    )
-    rows = [
-        [
-            entry.id,
-            _local_iso(entry.scanned_dt, event),
-            _local_iso(entry.created_dt, event),
-            entry.result,
-            _local_iso(entry.undone_dt, event) if entry.is_undone else "",
-            ticket_id or "",
-            rsvp_id or "",
-            name or "",
-            position or "",
-            door_label or "",
-            staff_name or "",
-        ]
-        for entry, ticket_id, rsvp_id, name, position, door_label, staff_name in db.session.execute(
-            select(
-                CheckIn,
-                Ticket.id,
-                Rsvp.id,
-                Rsvp.name,
-                Ticket.position,
-                DoorPass.label,
-                StaffUser.name,
-            )
-            .outerjoin(Ticket, named)
-            .outerjoin(Rsvp, Rsvp.id == Ticket.rsvp_id)
-            .outerjoin(DoorPass, DoorPass.id == CheckIn.door_pass_id)
-            .outerjoin(StaffUser, StaffUser.id == CheckIn.staff_id)
-            .where(CheckIn.event_id == event.id)
-            .order_by(CheckIn.scanned_dt, CheckIn.id)
-        )
-    ]
-    record_audit(
-        "export.checkins",
-        actor=actor,
-        object_type="event",
-        object_id=event.id,
-        details={"event_id": event.id, "rows": len(rows), "filters": {}},
-    )
-    db.session.flush()
-    logger.info("check-ins export of event %s: %d rows", event.id, len(rows))
-    return CHECKINS_EXPORT_HEADER, rows
-
-
 def check_in_party(
     rsvp: Rsvp, count: int, *, staff: StaffUser, now: datetime | None = None
 ) -> list[Verdict]:
@@ -1082,23 +454,6 @@ def undo_admission(
     return entry
 
 
-def scan_history(rsvp: Rsvp) -> list[CheckIn]:
-    """Return every scan of the party's tickets, latest first, with doors and staff loaded."""
-    return list(
-        db.session.scalars(
-            select(CheckIn)
-            .join(Ticket, Ticket.id == CheckIn.ticket_id)
-            .where(Ticket.rsvp_id == rsvp.id)
-            .options(
-                joinedload(CheckIn.door_pass),
-                joinedload(CheckIn.staff),
-                joinedload(CheckIn.ticket),
-            )
-            .order_by(CheckIn.scanned_dt.desc(), CheckIn.id.desc())
-        )
-    )
-
-
 def register_attendee(
     event: Event,
     data: RsvpData,
@@ -1114,17 +469,3 @@ def register_attendee(
     if check_in_now and outcome.rsvp.is_confirmed:
         admitted = check_in_party(outcome.rsvp, outcome.rsvp.party_size, staff=staff, now=now)
     return outcome, admitted
-
-
-def door_list(event: Event) -> list[Rsvp]:
-    """Return the confirmed parties of an event, by name (accents aside), tickets loaded."""
-    parties = db.session.scalars(
-        select(Rsvp)
-        .where(
-            Rsvp.event_id == event.id,
-            Rsvp.status == RsvpStatus.confirmed,
-            Rsvp.is_anonymised.is_(False),
-        )
-        .options(selectinload(Rsvp.tickets))
-    ).all()
-    return sorted(parties, key=lambda r: (_folded(r.name), r.id))

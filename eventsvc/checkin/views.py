@@ -14,8 +14,10 @@ from flask_babel import get_locale
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from eventsvc.app import CONTENT_SECURITY_POLICY
 from eventsvc.auth.models import Role
+from eventsvc.checkin.activity import door_stats
+from eventsvc.checkin.attendees import search_attendees
+from eventsvc.checkin.doors import Door, door_for_token, is_valid_id
 from eventsvc.checkin.openapi import OPENAPI
 from eventsvc.checkin.services import (
     ALREADY_CHECKED_IN,
@@ -27,13 +29,8 @@ from eventsvc.checkin.services import (
     REPLACED,
     UNKNOWN,
     WAITLISTED,
-    Door,
     Verdict,
     check_in,
-    door_for_token,
-    door_stats,
-    is_valid_id,
-    search_attendees,
     undo_check_in,
 )
 from eventsvc.db import utc_now
@@ -43,7 +40,8 @@ from eventsvc.events.models import Event
 from eventsvc.extensions import csrf, db
 from eventsvc.i18n import _
 from eventsvc.rsvps.qr import public_key_b64, signing_key
-from eventsvc.security import keep_private, limit_failed_lookups
+from eventsvc.security import limit_failed_lookups
+from eventsvc.web import CONTENT_SECURITY_POLICY, keep_private
 
 bp = Blueprint("checkin", __name__)
 api = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -32,7 +32,8 @@ def require_email_or_phone(form, message) -> bool:
     return False
 
 
-def _strip(value):
+def strip(value):
+    """Return value without surrounding white space (a form field's filter)."""
     return value.strip() if isinstance(value, str) else value
 
 
@@ -70,7 +71,7 @@ def phone_field() -> TelField:
     """Return the optional phone field of a contact form; pair it with e164_phone."""
     return TelField(
         _l("Mobile phone"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=30, message=_l("This phone number is too long."))],
         render_kw={"autocomplete": "tel"},
     )

@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from eventsvc.core.forms import strip
 from eventsvc.events.models import Event
 from eventsvc.events.services import Problem, is_known_timezone
 from eventsvc.i18n import _l
@@ -45,10 +46,6 @@ FIELD_OF = {
 }
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class LocalDateTimeField(DateTimeLocalField):
     """A date and time in the event's zone, with a message people understand."""
 
@@ -66,13 +63,13 @@ class LocalDateTimeField(DateTimeLocalField):
 def _text(label, max_length: int, *, required: str | None = None, **kwargs):
     validators = [DataRequired(required)] if required else [Optional()]
     validators.append(Length(max=max_length, message=_l("Keep this under %(max)d characters.")))
-    return StringField(label, filters=[_strip], validators=validators, **kwargs)
+    return StringField(label, filters=[strip], validators=validators, **kwargs)
 
 
 def _area(label, max_length: int = 10_000, **kwargs):
     return TextAreaField(
         label,
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=max_length, message=_l("Keep this under %(max)d characters.")),
@@ -196,7 +193,7 @@ class CancelEventForm(FlaskForm):
 
     message_en = TextAreaField(
         _l("Message in English"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Write the message in English.")),
             Length(max=5000, message=_l("Keep this under %(max)d characters.")),
@@ -205,7 +202,7 @@ class CancelEventForm(FlaskForm):
     )
     message_es = TextAreaField(
         _l("Message in Spanish"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             DataRequired(_l("Write the message in Spanish.")),
             Length(max=5000, message=_l("Keep this under %(max)d characters.")),

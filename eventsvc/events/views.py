@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import get_locale
@@ -18,26 +16,18 @@ from flask_babel import get_locale
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.calendar_links import google_calendar_url, outlook_calendar_url
-from eventsvc.events.services import (
-    Feed,
-    event_feed,
-    feed_footer,
-    get_public_event,
-    past_events,
-    series_feed,
-    upcoming_events,
-)
+from eventsvc.events.feeds import event_feed, feed_footer, series_feed
+from eventsvc.events.services import get_public_event, past_events, upcoming_events
 from eventsvc.extensions import db, limiter
 from eventsvc.i18n import _
 from eventsvc.rsvps.forms import RsvpForm
-from eventsvc.rsvps.services import check_rsvp_open, seat_summaries, seat_summary, submit_rsvp
+from eventsvc.rsvps.seats import seat_summaries, seat_summary
+from eventsvc.rsvps.services import check_rsvp_open, submit_rsvp
+from eventsvc.web import calendar_response, feed_language
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 #: The series feed lives at the site's root (/calendar.ics), outside /events.
 feeds = Blueprint("feeds", __name__)
-
-#: Seconds a client or a shared cache may reuse a feed before asking again (cheaply: a 304).
-FEED_MAX_AGE = 300
 
 
 @bp.get("/")
@@ -121,44 +111,6 @@ def _add_to_calendar_links(event) -> dict[str, str]:
         "google": google_calendar_url(event, **details),
         "outlook": outlook_calendar_url(event, **details),
     }
-
-
-def feed_language(default: str | None = None) -> str:
-    """Return the language a feed asks for with ?lang=, else default, else the visitor's."""
-    asked = request.args.get("lang")
-    if asked in current_app.config["LANGUAGES"]:
-        return asked
-    return default or str(get_locale())
-
-
-def calendar_response(
-    feed: Feed, *, private: bool = False, filename: str | None = None, by_visitor: bool = True
-) -> Response:
-    """Answer with feed as text/calendar, with validators; 304 when the client's copy is current.
-
-    Werkzeug compares If-None-Match (strong ETag) first and If-Modified-Since only without it;
-    a malformed header parses as absent, so the full feed is sent. by_visitor: the language
-    came from the visitor (no ?lang=), so shared caches must keep one copy per language.
-    """
-    response = current_app.response_class(feed.body)
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.set_etag(feed.etag)
-    # HTTP dates have whole seconds: a second change within the second of the last one would look
-    # unmodified to a client that fetched in between. So, as Apache does, a feed changed within
-    # the current second has no Last-Modified yet (its ETag still validates it).
-    last_modified = feed.last_modified
-    if last_modified is not None and last_modified < utc_now().replace(microsecond=0):
-        response.last_modified = last_modified
-    if private:
-        response.cache_control.private = True
-    else:
-        response.cache_control.public = True
-    response.cache_control.max_age = FEED_MAX_AGE
-    if filename:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if by_visitor and "lang" not in request.args:
-        response.vary.update(("Accept-Language", "Cookie"))
-    return response.make_conditional(request)
 
 
 @bp.get("/<slug>.ics")

@@ -21,7 +21,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from eventsvc.core.forms import e164_phone, email_field, nfc, phone_field, require_email_or_phone
+from eventsvc.core.forms import (
+    e164_phone,
+    email_field,
+    nfc,
+    phone_field,
+    require_email_or_phone,
+    strip,
+)
 from eventsvc.i18n import _l
 from eventsvc.membership.models import MemberKind, MemberStatus
 from eventsvc.membership.services import MemberData, MemberFilter, active_help_areas
@@ -33,10 +40,6 @@ def help_area_choices() -> list[SelectChoice]:
     """Return the help areas offered, as choices labelled in the visitor's language."""
     locale = get_locale()
     return [SelectChoice(a.key, a.label(locale)) for a in active_help_areas()]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _plain_text(form, field) -> None:
@@ -72,7 +75,7 @@ class JoinForm(FlaskForm):
     )
     name = StringField(
         _l("Your name"),
-        filters=[_strip, nfc],
+        filters=[strip, nfc],
         validators=[
             DataRequired(_l("Enter your name.")),
             Length(max=160, message=_l("Keep this under 160 characters.")),
@@ -84,7 +87,7 @@ class JoinForm(FlaskForm):
     phone = phone_field()
     city = StringField(
         _l("City"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=120, message=_l("Keep this under 120 characters.")),
@@ -94,7 +97,7 @@ class JoinForm(FlaskForm):
     )
     languages = StringField(
         _l("Languages you speak"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=200, message=_l("Keep this under 200 characters.")),
@@ -104,7 +107,7 @@ class JoinForm(FlaskForm):
     help_areas = CheckboxesField(_l("How would you like to help?"), validate_choice=True)
     organisation_name = StringField(
         _l("Organisation's name"),
-        filters=[_strip, nfc],
+        filters=[strip, nfc],
         validators=[
             Optional(),
             Length(max=200, message=_l("Keep this under 200 characters.")),
@@ -114,7 +117,7 @@ class JoinForm(FlaskForm):
     )
     website = URLField(
         _l("Organisation's website"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=300, message=_l("Keep this under 300 characters.")),
@@ -123,7 +126,7 @@ class JoinForm(FlaskForm):
     )
     contact_person = StringField(
         _l("Contact person"),
-        filters=[_strip, nfc],
+        filters=[strip, nfc],
         validators=[
             Optional(),
             Length(max=160, message=_l("Keep this under 160 characters.")),
@@ -195,7 +198,7 @@ class MemberSearchForm(FlaskForm):
 
         csrf = False
 
-    q = StringField(_l("Search"), filters=[_strip, nfc], validators=[Optional(), Length(max=100)])
+    q = StringField(_l("Search"), filters=[strip, nfc], validators=[Optional(), Length(max=100)])
     status = SelectField(
         _l("Status"),
         choices=[SelectChoice("", _l("Any status"))]
@@ -241,7 +244,7 @@ class OrganisationForm(FlaskForm):
 
     name = StringField(
         _l("Name"),
-        filters=[_strip, nfc],
+        filters=[strip, nfc],
         validators=[DataRequired(_l("Enter the name.")), Length(max=200), _plain_text],
     )
     slug = StringField(
@@ -251,19 +254,19 @@ class OrganisationForm(FlaskForm):
     )
     description_en = TextAreaField(
         _l("Short description (English)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 3, "lang": "en"},
     )
     description_es = TextAreaField(
         _l("Short description (Spanish)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=1000)],
         render_kw={"rows": 3, "lang": "es"},
     )
-    city = StringField(_l("City"), filters=[_strip], validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City"), filters=[strip], validators=[Optional(), Length(max=120)])
     website = URLField(
-        _l("Website"), filters=[_strip], validators=[Optional(), Length(max=300), _web_address]
+        _l("Website"), filters=[strip], validators=[Optional(), Length(max=300), _web_address]
     )
     is_listed = BooleanField(_l("The organisation agreed to be listed on the public page"))
     sort_order = IntegerField(
@@ -305,31 +308,31 @@ class MilestoneForm(FlaskForm):
     )
     title_en = StringField(
         _l("Title (English)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[DataRequired(_l("Enter the title.")), Length(max=200)],
         render_kw={"lang": "en"},
     )
     title_es = StringField(
         _l("Title (Spanish)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=200)],
         render_kw={"lang": "es"},
     )
     text_en = TextAreaField(
         _l("Text (English)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 4, "lang": "en"},
     )
     text_es = TextAreaField(
         _l("Text (Spanish)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=2000)],
         render_kw={"rows": 4, "lang": "es"},
     )
     image_path = StringField(
         _l("Image (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=300), _image_path],
     )
     sort_order = IntegerField(

@@ -36,13 +36,13 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, text, update
 
-from eventsvc.core.services import record_audit
+from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.mail.models import OutboxMessage
-from eventsvc.mail.services import RenderedMail, queue_deferred, register_renderer, render_mail
+from eventsvc.mail.services import RenderedMail, queue_deferred, render_mail
 from eventsvc.membership.models import (
     HelpArea,
     Member,
@@ -261,9 +261,6 @@ def render_member_mail(message: OutboxMessage) -> RenderedMail | None:
 def _help_area_labels(member: Member) -> list[str]:
     areas = {a.key: a for a in db.session.scalars(select(HelpArea))}
     return [areas[k].label(member.language) for k in member.help_areas if k in areas]
-
-
-register_renderer("member_", render_member_mail)
 
 
 # --- public pages -----------------------------------------------------------------------------

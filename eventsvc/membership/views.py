@@ -18,7 +18,8 @@ from eventsvc.membership.services import (
     member_for_leave_token,
     timeline,
 )
-from eventsvc.security import keep_private, limit_failed_lookups
+from eventsvc.security import limit_failed_lookups
+from eventsvc.web import keep_private
 
 bp = Blueprint("membership", __name__)
 

@@ -9,15 +9,11 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from eventsvc.core.forms import nfc
+from eventsvc.core.forms import nfc, strip
 from eventsvc.i18n import _l
 from eventsvc.memorial.services import MESSAGE_MAX_LENGTH, HonoreeData, TributeData
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 def _no_control_characters(form, field) -> None:
@@ -46,7 +42,7 @@ class TributeForm(FlaskForm):
 
     author_name = StringField(
         _l("Your name"),
-        filters=[_strip, nfc],
+        filters=[strip, nfc],
         validators=[
             Optional(),
             Length(max=120, message=_l("Keep your name under 120 characters.")),
@@ -58,7 +54,7 @@ class TributeForm(FlaskForm):
     is_anonymous = BooleanField(_l("Show my tribute without my name"))
     relation = StringField(
         _l("How you knew them (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=120, message=_l("Keep this under 120 characters.")),
@@ -83,7 +79,7 @@ class TributeForm(FlaskForm):
     photo = FileField(_l("A photo (optional)"), render_kw={"accept": PHOTO_ACCEPT})
     contact = StringField(
         _l("Email or phone, for the organisers only (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[
             Optional(),
             Length(max=254, message=_l("Keep this under 254 characters.")),
@@ -139,7 +135,7 @@ class RejectTributeForm(FlaskForm):
 
     note = StringField(
         _l("Reason (only organisers see it)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=500, message=_l("Keep this under 500 characters."))],
     )
 
@@ -149,7 +145,7 @@ class TributeEditForm(FlaskForm):
 
     author_name = StringField(
         _l("Name"),
-        filters=[_strip, nfc],
+        filters=[strip, nfc],
         validators=[
             Optional(),
             Length(max=120, message=_l("Keep the name under 120 characters.")),
@@ -158,7 +154,7 @@ class TributeEditForm(FlaskForm):
     )
     relation = StringField(
         _l("Relation"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=120, message=_l("Keep this under 120 characters."))],
     )
     message = TextAreaField(
@@ -181,7 +177,7 @@ class HonoreeForm(FlaskForm):
 
     name = StringField(
         _l("Name"),
-        filters=[_strip, nfc],
+        filters=[strip, nfc],
         validators=[
             DataRequired(_l("Enter the name.")),
             Length(max=160, message=_l("Keep the name under 160 characters.")),
@@ -190,7 +186,7 @@ class HonoreeForm(FlaskForm):
     )
     slug = StringField(
         _l("Page address (optional)"),
-        filters=[_strip],
+        filters=[strip],
         validators=[Optional(), Length(max=80, message=_l("Keep this under 80 characters."))],
     )
     born_year = IntegerField(

@@ -21,7 +21,7 @@ from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, select, update
 
-from eventsvc.core.services import record_audit
+from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError, NotFound
 from eventsvc.extensions import db

@@ -36,7 +36,8 @@ from eventsvc.memorial.services import (
     tribute_for_delete_token,
     visible_honorees,
 )
-from eventsvc.security import keep_private, limit_failed_lookups
+from eventsvc.security import limit_failed_lookups
+from eventsvc.web import keep_private
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from eventsvc.core.services import record_audit
+from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db

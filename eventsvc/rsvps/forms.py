@@ -23,8 +23,10 @@ from eventsvc.core.forms import (
     nfc,
     phone_field,
     require_email_or_phone,
+    strip,
 )
 from eventsvc.i18n import _l
+from eventsvc.rsvps.messages import Audience, MessageDraft
 from eventsvc.rsvps.services import RsvpData
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("es", "Español")]
@@ -251,3 +253,73 @@ class NewAttendeeForm(AttendeeForm):
     def to_data(self, *, consent_contact: bool = False) -> RsvpData:
         """Return the validated details for the service, with the person's consent."""
         return super().to_data(consent_contact=bool(self.consent_contact.data))
+
+
+def _plain_text(form, field) -> None:
+    if field.data and any(unicodedata.category(c) == "Cc" for c in field.data if c not in "\r\n\t"):
+        raise ValidationError(_l("Remove the special characters from this field."))
+
+
+def _subject(label) -> StringField:
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[
+            DataRequired(_l("Write a subject.")),
+            Length(max=200, message=_l("Keep the subject under 200 characters.")),
+            _plain_text,
+        ],
+    )
+
+
+def _text(value):
+    return value.replace("\r\n", "\n").strip() if isinstance(value, str) else value
+
+
+def _body(label) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[_text],
+        validators=[
+            DataRequired(_l("Write the message.")),
+            Length(max=10_000, message=_l("Keep the message under 10,000 characters.")),
+            _plain_text,
+        ],
+        render_kw={"rows": 10},
+    )
+
+
+class MessageForm(FlaskForm):
+    """A message to an event's attendees: the audience, then English and Spanish side by side."""
+
+    audience = RadioField(
+        _l("Who gets it"),
+        choices=[SelectChoice(a.value, a.title) for a in Audience],
+        default=Audience.live.value,
+        validators=[DataRequired(_l("Choose who gets the message."))],
+    )
+    subject_en = _subject(_l("Subject in English"))
+    body_en = _body(_l("Message in English"))
+    subject_es = _subject(_l("Subject in Spanish"))
+    body_es = _body(_l("Message in Spanish"))
+    #: Random key made when the form is first shown: a double-clicked "Send" repeats it.
+    send_key = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.send_key.data:
+            self.send_key.data = secrets.token_urlsafe(16)
+
+    def validate_send_key(self, field) -> None:
+        """Refuse a key this form never makes (the field is hidden: it was tampered with)."""
+        if field.data and (len(field.data) > 64 or not field.data.isascii()):
+            raise ValidationError(_l("This form was changed. Reload the page and try again."))
+
+    def draft(self) -> MessageDraft:
+        """Return what the organisers wrote."""
+        return MessageDraft(
+            subject_en=self.subject_en.data,
+            body_en=self.body_en.data,
+            subject_es=self.subject_es.data,
+            body_es=self.body_es.data,
+        )

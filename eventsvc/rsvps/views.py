@@ -31,7 +31,7 @@ from flask_babel import get_locale
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.display import babel_locale
-from eventsvc.events.views import calendar_response, feed_language
+from eventsvc.events.feeds import personal_feed
 from eventsvc.extensions import db, limiter
 from eventsvc.i18n import _
 from eventsvc.logs import hashed
@@ -43,29 +43,27 @@ from eventsvc.rsvps.forms import (
     PartySizeForm,
     ReplaceFeedForm,
 )
-from eventsvc.rsvps.models import Rsvp
-from eventsvc.rsvps.qr import qr_png, qr_svg
-from eventsvc.rsvps.services import (
-    MESSAGE_TITLES,
-    active_tickets,
-    cancel_rsvp,
-    change_party_size,
-    delete_personal_data,
-    disown_rsvp,
+from eventsvc.rsvps.links import (
     feed_urls,
     get_rsvp_by_disown_token,
     get_rsvp_by_feed_token,
     get_rsvp_by_token,
-    is_read_only,
-    own_messages,
-    personal_data,
-    personal_feed,
     replace_feed_token,
-    send_lost_links,
-    ticket_code,
-    waitlist_position,
 )
-from eventsvc.security import keep_private, limit_failed_lookups
+from eventsvc.rsvps.mail import send_lost_links
+from eventsvc.rsvps.models import Rsvp
+from eventsvc.rsvps.own_data import MESSAGE_TITLES, is_read_only, own_messages, personal_data
+from eventsvc.rsvps.qr import qr_png, qr_svg
+from eventsvc.rsvps.seats import waitlist_position
+from eventsvc.rsvps.services import (
+    cancel_rsvp,
+    change_party_size,
+    delete_personal_data,
+    disown_rsvp,
+)
+from eventsvc.rsvps.tickets import active_tickets, ticket_code
+from eventsvc.security import limit_failed_lookups
+from eventsvc.web import calendar_response, feed_language, keep_private
 
 bp = Blueprint("rsvps", __name__, url_prefix="/rsvp")
 

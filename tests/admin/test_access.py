@@ -101,7 +101,7 @@ def test_every_back_office_route_has_a_rule(app):
 @pytest.fixture
 def world(app, make_event, create_staff_user):
     """Two events with an attendee and a door link each, and one of everything else."""
-    from eventsvc.checkin.services import create_door_pass
+    from eventsvc.checkin.doors import create_door_pass
     from eventsvc.events.models import Event
     from eventsvc.mail.services import queue_mail
     from eventsvc.membership.models import Member, MemberKind, MemberOrganisation, Milestone
@@ -254,8 +254,8 @@ def test_another_events_object_is_not_found_and_unchanged(app, world, method, te
 
 
 def test_a_door_link_opens_only_its_own_event(app, world, client):
+    from eventsvc.checkin.doors import door_pass_token
     from eventsvc.checkin.models import DoorPass
-    from eventsvc.checkin.services import door_pass_token
 
     with app.app_context():
         token = door_pass_token(db.session.get(DoorPass, world["a"]["door_id"]))

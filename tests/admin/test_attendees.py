@@ -11,14 +11,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 
 from eventsvc.auth.models import Role
+from eventsvc.checkin.attendees import AttendeeFilter, find_attendees
+from eventsvc.checkin.doors import Door, create_door_pass
 from eventsvc.checkin.models import CheckIn
-from eventsvc.checkin.services import (
-    AttendeeFilter,
-    Door,
-    check_in,
-    create_door_pass,
-    find_attendees,
-)
+from eventsvc.checkin.services import check_in
 from eventsvc.core.models import AuditLog
 from eventsvc.events.models import Event
 from eventsvc.extensions import db

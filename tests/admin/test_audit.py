@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from eventsvc.auth.models import Role, StaffUser
+from eventsvc.core.audit import record_audit
 from eventsvc.core.models import AuditLog
-from eventsvc.core.services import record_audit
 from eventsvc.extensions import db
 
 

@@ -10,15 +10,17 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsvc.auth.models import Role
+from eventsvc.checkin.doors import Door, create_door_pass, door_pass_token
 from eventsvc.checkin.models import DoorPass
-from eventsvc.checkin.services import Door, check_in, create_door_pass, door_pass_token
+from eventsvc.checkin.services import check_in
 from eventsvc.core.models import AuditLog
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event, EventStatus
 from eventsvc.extensions import db
 from eventsvc.mail.models import OutboxMessage
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket
-from eventsvc.rsvps.services import RsvpData, submit_rsvp, ticket_code
+from eventsvc.rsvps.services import RsvpData, submit_rsvp
+from eventsvc.rsvps.tickets import ticket_code
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -683,7 +685,7 @@ def test_cancel_racing_another_cancel_sends_nothing_twice(app, make_event):
     """The loser of two simultaneous cancels finds the event cancelled and mails nobody."""
     from sqlalchemy import update
 
-    from eventsvc.events.services import cancel_event
+    from eventsvc.rsvps.event_changes import cancel_event
 
     event_id = make_event()
     rsvp(app, event_id, "Ana", "ana@example.org", "en")

@@ -12,10 +12,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from eventsvc import create_app
-from eventsvc.checkin.services import create_door_pass, door_pass_token
+from eventsvc.checkin.doors import create_door_pass, door_pass_token
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
-from eventsvc.rsvps.services import RsvpData, submit_rsvp, ticket_code
+from eventsvc.rsvps.services import RsvpData, submit_rsvp
+from eventsvc.rsvps.tickets import ticket_code
 from tests.conftest import dispose
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,12 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from eventsvc.auth.models import Role
+from eventsvc.checkin.doors import Door, create_door_pass
 from eventsvc.checkin.models import DoorPass
-from eventsvc.checkin.services import Door, check_in, create_door_pass
+from eventsvc.checkin.services import check_in
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.rsvps.models import Ticket
-from eventsvc.rsvps.services import RsvpData, submit_rsvp, ticket_code
+from eventsvc.rsvps.services import RsvpData, submit_rsvp
+from eventsvc.rsvps.tickets import ticket_code
 from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.browser

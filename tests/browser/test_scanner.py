@@ -12,8 +12,8 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from eventsvc.checkin.doors import create_door_pass, door_pass_token, revoke_door_pass
 from eventsvc.checkin.models import CheckIn
-from eventsvc.checkin.services import create_door_pass, door_pass_token, revoke_door_pass
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db

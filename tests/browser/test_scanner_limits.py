@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from eventsvc.checkin.doors import revoke_door_pass
 from eventsvc.checkin.models import DoorPass
-from eventsvc.checkin.services import revoke_door_pass
 from eventsvc.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 
-from eventsvc.checkin.services import create_door_pass, door_pass_token
+from eventsvc.checkin.doors import create_door_pass, door_pass_token
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
-from eventsvc.rsvps.services import RsvpData, submit_rsvp, ticket_code
+from eventsvc.rsvps.services import RsvpData, submit_rsvp
+from eventsvc.rsvps.tickets import ticket_code
 
 
 @pytest.fixture

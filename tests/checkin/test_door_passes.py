@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from eventsvc.auth.models import Role
+from eventsvc.checkin.doors import door_pass_token
 from eventsvc.checkin.models import DoorPass
-from eventsvc.checkin.services import door_pass_token
 from eventsvc.core.models import AuditLog
 from eventsvc.events.models import Event
 from eventsvc.extensions import db

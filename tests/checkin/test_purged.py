@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from eventsvc.auth.models import Role, StaffUser
+from eventsvc.checkin.doors import Door
 from eventsvc.checkin.models import CheckIn
-from eventsvc.checkin.services import EXPIRED, Door, check_in
+from eventsvc.checkin.services import EXPIRED, check_in
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db

@@ -1,7 +1,7 @@
 import pytest
 
-from eventsvc.core.services import tel_uri
-from eventsvc.security import safe_next_url
+from eventsvc.site.services import tel_uri
+from eventsvc.web import safe_next_url
 
 
 @pytest.mark.parametrize(

@@ -13,16 +13,12 @@ from sqlalchemy import select
 from sqlalchemy import update as sa_update
 
 from eventsvc.events.models import Event, EventStatus
-from eventsvc.events.services import cancel_event, update_event
+from eventsvc.events.services import update_event
 from eventsvc.extensions import db
+from eventsvc.rsvps.event_changes import cancel_event
+from eventsvc.rsvps.links import feed_token
 from eventsvc.rsvps.models import Rsvp
-from eventsvc.rsvps.services import (
-    RsvpData,
-    cancel_rsvp,
-    delete_personal_data,
-    feed_token,
-    submit_rsvp,
-)
+from eventsvc.rsvps.services import RsvpData, cancel_rsvp, delete_personal_data, submit_rsvp
 
 LA = ZoneInfo("America/Los_Angeles")
 #: The night clocks fall back in Los Angeles: 01:30 happens twice; this is the first (PDT).
@@ -598,12 +594,12 @@ def test_last_modified_is_withheld_within_the_second_of_a_change(app, client, ma
 
 
 def test_within_the_recheck_window_a_poll_costs_no_query(app, client, make_event, monkeypatch):
-    from eventsvc.events import services as event_services
+    from eventsvc.events import feeds as event_feeds
 
     monkeypatch.setitem(app.config, "FEED_RECHECK_SECONDS", 60)
-    monkeypatch.setattr(event_services, "_series_feeds", {})  # earlier tests' copies
+    monkeypatch.setattr(event_feeds, "_series_feeds", {})  # earlier tests' copies
     clock = [1000.0]
-    monkeypatch.setattr(event_services.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(event_feeds.time, "monotonic", lambda: clock[0])
     event_id = make_event(title_en="Before")
     etag = client.get("/calendar.ics?lang=en").headers["ETag"]
     assert (

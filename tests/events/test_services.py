@@ -11,8 +11,9 @@ from sqlalchemy import select
 from eventsvc.core.models import AuditLog
 from eventsvc.errors import DomainError
 from eventsvc.events.models import Event, EventStatus
-from eventsvc.events.services import cancel_event, update_event
+from eventsvc.events.services import update_event
 from eventsvc.extensions import db
+from eventsvc.rsvps.event_changes import cancel_event
 
 
 @pytest.fixture

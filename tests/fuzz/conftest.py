@@ -186,7 +186,7 @@ def fuzz_app(app, make_app):
 @pytest.fixture
 def world(fuzz_app, make_event, create_staff_user):
     """Return the ids, slugs and tokens the fuzzed URLs need, and an admin's client."""
-    from eventsvc.checkin.services import create_door_pass, door_pass_token
+    from eventsvc.checkin.doors import create_door_pass, door_pass_token
     from eventsvc.events.models import Event
     from eventsvc.mail.models import OutboxMessage
     from eventsvc.membership.models import Member, MemberOrganisation, Milestone

@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from eventsvc.auth.models import StaffUser
-from eventsvc.checkin.services import create_door_pass, door_pass_token
+from eventsvc.checkin.doors import create_door_pass, door_pass_token
 from eventsvc.core.models import AuditLog
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
@@ -26,8 +26,10 @@ from eventsvc.memorial.services import (
     submit_tribute,
 )
 from eventsvc.privacy.services import purge_personal_data
+from eventsvc.rsvps.links import manage_token
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket
-from eventsvc.rsvps.services import RsvpData, manage_token, submit_rsvp, ticket_code
+from eventsvc.rsvps.services import RsvpData, submit_rsvp
+from eventsvc.rsvps.tickets import ticket_code
 from tests.memorial.conftest import png_bytes
 
 PERSONAL = ("Ana López", "ana@example.org", "+19095550101", "wheelchair", "Mixteco")

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.rsvps import services
+from eventsvc.rsvps.links import manage_token
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, TicketStatus
-from eventsvc.rsvps.services import RsvpData, manage_token, submit_rsvp
+from eventsvc.rsvps.services import RsvpData, submit_rsvp
 from tests.served import burst
 
 
@@ -49,7 +50,7 @@ def seats_and_waitlist(app, event_id):
 
 def test_control_without_the_guard_the_harness_oversells(app, served, make_event, monkeypatch):
     event_id = make_event(capacity=50, guest_limit=0)
-    real_counts = services._submit_counts
+    real_counts = services.submit_counts
 
     def slow_counts(*args):
         counts = real_counts(*args)
@@ -57,7 +58,7 @@ def test_control_without_the_guard_the_harness_oversells(app, served, make_event
         return counts
 
     monkeypatch.setattr(services, "lock_event", lambda event: event)
-    monkeypatch.setattr(services, "_submit_counts", slow_counts)
+    monkeypatch.setattr(services, "submit_counts", slow_counts)
     with app.app_context():
         slug = db.session.get(Event, event_id).slug
     results = burst(rsvp_requests(served, slug, 200))

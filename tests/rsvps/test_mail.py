@@ -15,7 +15,7 @@ from eventsvc.extensions import db
 from eventsvc.mail.models import MailStatus, OutboxMessage
 from eventsvc.mail.services import deliver_pending
 from eventsvc.rsvps.models import Rsvp
-from eventsvc.rsvps.services import resolve_ticket
+from eventsvc.rsvps.tickets import resolve_ticket
 
 
 @pytest.fixture

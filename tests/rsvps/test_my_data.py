@@ -162,7 +162,7 @@ def test_unknown_link_is_a_plain_404_page_with_the_lost_link_form(client, token,
 
 
 def test_purged_event_links_expire_without_a_name(app, client, event_id):
-    from eventsvc.rsvps.services import feed_token
+    from eventsvc.rsvps.links import feed_token
 
     location = rsvp_page(app, client, event_id)
     end_event(app, event_id, ago=timedelta(days=40))
@@ -213,7 +213,7 @@ def test_lost_link_answer_is_the_same_whatever_the_address(app, client, event_id
 def test_lost_links_mail_lists_live_rsvps_of_coming_events(
     app, client, event_id, make_event, mailing
 ):
-    from eventsvc.rsvps.services import manage_url
+    from eventsvc.rsvps.links import manage_url
 
     coming = rsvp_page(app, client, event_id)
     past_event = make_event()

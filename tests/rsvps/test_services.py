@@ -11,23 +11,21 @@ from eventsvc.errors import DomainError
 from eventsvc.events.models import Event, EventStatus
 from eventsvc.extensions import db
 from eventsvc.mail.models import OutboxMessage
+from eventsvc.rsvps.links import get_rsvp_by_token
+from eventsvc.rsvps.mail import queue_reminders
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, TicketStatus
 from eventsvc.rsvps.qr import encode_ticket, signing_key
+from eventsvc.rsvps.seats import seat_summary, waitlist_position
 from eventsvc.rsvps.services import (
     RsvpData,
     cancel_rsvp,
     change_party_size,
     delete_personal_data,
-    get_rsvp_by_token,
-    queue_reminders,
-    resolve_ticket,
-    seat_summary,
     submit_rsvp,
-    ticket_code,
     token_hash,
     update_capacity,
-    waitlist_position,
 )
+from eventsvc.rsvps.tickets import resolve_ticket, ticket_code
 
 counter = iter(range(1, 100_000))
 

@@ -15,15 +15,11 @@ from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.mail.models import OutboxMessage
 from eventsvc.mail.services import deliver_pending
+from eventsvc.rsvps.links import manage_url
+from eventsvc.rsvps.mail import queue_reminders
 from eventsvc.rsvps.models import Rsvp, RsvpStatus
-from eventsvc.rsvps.services import (
-    RsvpData,
-    cancel_rsvp,
-    manage_url,
-    queue_reminders,
-    resend_rsvp_mail,
-    submit_rsvp,
-)
+from eventsvc.rsvps.services import RsvpData, cancel_rsvp, submit_rsvp
+from eventsvc.rsvps.staff import resend_rsvp_mail
 
 HOLDER = {
     "name": "Hilda Holder",
@@ -149,7 +145,7 @@ def normalised(app, client, response, *, name, email, phone) -> str:
     page = client.get(location).get_data(as_text=True)
     with app.app_context():
         rsvp = rsvp_by_name(name)
-        from eventsvc.rsvps.services import feed_token
+        from eventsvc.rsvps.links import feed_token
 
         feed = feed_token(rsvp)
     page = page.replace(token, "TOKEN").replace(feed, "FEED")
@@ -348,7 +344,7 @@ def test_staff_can_edit_an_rsvp_made_with_a_taken_address(
 ):
     from eventsvc.auth.models import StaffUser
     from eventsvc.errors import DomainError
-    from eventsvc.rsvps.services import update_attendee
+    from eventsvc.rsvps.staff import update_attendee
 
     submit(client, slug, email="hilda@example.org", phone="909 555 0100")
     with app.app_context():

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 
-from eventsvc.core.services import database_is_up
 from eventsvc.events.services import main_series, upcoming_events
 from eventsvc.extensions import csrf, limiter
 from eventsvc.i18n import LANG_COOKIE
 from eventsvc.membership.services import count_active_members
-from eventsvc.rsvps.services import seat_summaries
-from eventsvc.security import safe_next_url
+from eventsvc.rsvps.seats import seat_summaries
+from eventsvc.site.services import database_is_up
+from eventsvc.web import safe_next_url
 
-bp = Blueprint("core", __name__)
+bp = Blueprint("site", __name__)
 
 #: How many of the next events the home page lists.
 HOME_EVENTS = 6
@@ -23,7 +23,7 @@ def home():
     """Show the anniversary home page."""
     events = upcoming_events(limit=HOME_EVENTS)
     return render_template(
-        "core/home.html",
+        "site/home.html",
         series=main_series(),
         events=events,
         seats=seat_summaries(events),
@@ -45,7 +45,7 @@ def healthz():
 def set_language():
     """Remember the chosen language for a year and go back where the visitor was."""
     lang = request.form.get("lang", "")
-    target = safe_next_url(request.form.get("next")) or url_for("core.home")
+    target = safe_next_url(request.form.get("next")) or url_for("site.home")
     response = redirect(target, code=303)
     if lang in current_app.config["LANGUAGES"]:
         response.set_cookie(
