@@ -178,9 +178,9 @@ def in_process(target: Target, rounds: int) -> dict:
     from sqlalchemy import select
 
     from eventsvc.events import feeds
-    from eventsvc.events.services import PUBLIC_STATUSES
     from eventsvc.events.ical import build_calendar
     from eventsvc.events.models import Event
+    from eventsvc.events.services import PUBLIC_STATUSES
     from eventsvc.extensions import db
 
     app = app_for(target)

@@ -63,12 +63,14 @@ def register_blueprints(app: Flask) -> None:
     from eventsvc.membership.views import bp as membership_bp
     from eventsvc.memorial.views import bp as memorial_bp
     from eventsvc.rsvps.views import bp as rsvps_bp
+    from eventsvc.rsvps.views import event_rsvps as event_rsvps_bp
     from eventsvc.site.views import bp as site_bp
 
     app.register_blueprint(site_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(rsvps_bp)
+    app.register_blueprint(event_rsvps_bp)
     app.register_blueprint(membership_bp)
     app.register_blueprint(memorial_bp)
     app.register_blueprint(checkin_bp)

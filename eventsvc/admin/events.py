@@ -29,7 +29,7 @@ from eventsvc.events.services import (
 from eventsvc.extensions import db
 from eventsvc.i18n import _, ngettext
 from eventsvc.rsvps.event_changes import attendees_to_tell, cancel_event, edit_event
-from eventsvc.rsvps.seats import attendance
+from eventsvc.rsvps.seats import seat_counts, seat_summaries, seat_summary
 
 #: How often the live door view asks for new numbers (admin-live.js reads it from the page).
 LIVE_REFRESH_SECONDS = 7
@@ -45,7 +45,8 @@ def _checked(form: EventForm, event: Event | None) -> bool:
     """Validate the form; on failure also show what the rules say about the fields that parsed."""
     if form.validate():
         return True
-    form.show_problems(event_problems(form.values(), event=event), skip_invalid=True)
+    taken = seat_counts(event.id)[0] if event is not None else 0
+    form.show_problems(event_problems(form.values(), event=event, taken=taken), skip_invalid=True)
     return False
 
 
@@ -69,7 +70,7 @@ def events():
     return render_template(
         "admin/events/list.html",
         groups=groups,
-        counts=attendance([e for group in groups.values() for e in group]),
+        counts=seat_summaries([e for group in groups.values() for e in group], checked_in=True),
     )
 
 
@@ -104,7 +105,7 @@ def event_overview(event_id: int):
     return render_template(
         "admin/events/overview.html",
         event=event,
-        counts=attendance([event])[event.id],
+        counts=seat_summary(event),
         to_tell=len(attendees_to_tell(event)),
         rsvp_opens=_when(event.rsvp_opens_dt, event),
         rsvp_closes=_when(event.rsvp_closes_dt, event),

@@ -18,7 +18,7 @@ from eventsvc.events.services import back_office_events, current_event
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.rsvps.qr import qr_svg
-from eventsvc.rsvps.seats import attendance
+from eventsvc.rsvps.seats import seat_summaries
 
 
 @bp.get("/")
@@ -33,7 +33,7 @@ def dashboard():
         "admin/dashboard.html",
         organiser=True,
         events=upcoming,
-        counts=attendance(upcoming),
+        counts=seat_summaries(upcoming, checked_in=True),
         current=current,
         live=live_view(current) if current else None,
         refresh=LIVE_REFRESH_SECONDS,

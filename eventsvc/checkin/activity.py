@@ -1,4 +1,4 @@
-"""TODO docstring: eventsvc.checkin.activity."""
+"""The organisers' live door view: who is in, through which door, when, and the latest scans."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    case,
-    func,
     select,
 )
 from sqlalchemy.orm import joinedload
@@ -18,30 +16,7 @@ from eventsvc.checkin.models import CheckIn, DoorPass
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.rsvps.models import Ticket, TicketStatus
-
-# --- what the door sees -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DoorStats:
-    """How many people of an event are in."""
-
-    checked_in: int
-    confirmed: int
-
-
-def door_stats(event: Event) -> DoorStats:
-    """Return checked-in people and confirmed seats, in one query."""
-    checked_in, confirmed = db.session.execute(
-        select(
-            func.coalesce(func.sum(case((Ticket.checked_in_dt.is_not(None), 1), else_=0)), 0),
-            func.count(),
-        ).where(Ticket.event_id == event.id, Ticket.status == TicketStatus.active)
-    ).one()
-    return DoorStats(checked_in=int(checked_in), confirmed=int(confirmed))
-
-
-# --- the organisers' live door view -----------------------------------------------------------
+from eventsvc.rsvps.seats import DoorStats, door_stats
 
 #: Arrivals are counted per quarter of an hour, in the event's own time zone.
 ARRIVAL_BUCKET = timedelta(minutes=15)

@@ -1,4 +1,8 @@
-"""TODO docstring: eventsvc.checkin.attendees."""
+"""The back office's people at an event: the attendee list, name search, exports, the door list.
+
+Reads only, apart from the audit lines the exports leave. Search folds accents and case, so
+"jose" finds "José Ñúñez" at the door and in the list alike.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import joinedload, selectinload
 
 from eventsvc.auth.models import StaffUser
-from eventsvc.checkin.models import CheckIn, DoorPass
-from eventsvc.checkin.services import OK
+from eventsvc.checkin.models import CheckIn, CheckInResult, DoorPass
 from eventsvc.core.audit import record_audit
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
@@ -61,7 +64,7 @@ def search_attendees(event: Event, query: str, *, limit: int = 20) -> list[Rsvp]
     )
 
 
-# --- the back office: the attendee list, manual check-in, the door list, exports ---------------
+# --- the back office: the attendee list, the door list, exports -------------------------------
 
 #: The attendee list's filters ("live": everyone not cancelled).
 ATTENDEE_FILTERS = (
@@ -350,7 +353,7 @@ def export_check_ins(event: Event, *, actor) -> tuple[tuple[str, ...], list[list
     """
     named = (
         (Ticket.id == CheckIn.ticket_id)
-        & (CheckIn.result == OK)
+        & (CheckIn.result == CheckInResult.ok)
         & (Ticket.event_id == CheckIn.event_id)
     )
     rows = [

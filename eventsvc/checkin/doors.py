@@ -1,4 +1,9 @@
-"""TODO docstring: eventsvc.checkin.doors."""
+"""Door links: make and switch off a door pass, and find the door a link's token opens.
+
+A door link is a private link (its token is hashed at rest) that lets a volunteer's phone scan
+for one event until a few hours after it ends. A check-in may reuse a worker's recent look-up
+of the link (DOOR_CACHE_SECONDS): the admission checks the link again all the same.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
@@ -15,6 +16,32 @@ if TYPE_CHECKING:
     from eventsvc.auth.models import StaffUser
     from eventsvc.events.models import Event
     from eventsvc.rsvps.models import Ticket
+
+
+class CheckInResult(StrEnum):
+    """What one scan answered: the API's ``result``, the scanner's verdict, the scan log's code.
+
+    Each member's name is its value, as stored and as sent.
+    """
+
+    #: Valid: let them in.
+    ok = "ok"
+    #: The ticket was used already (the answer says when, at which door).
+    already_checked_in = "already_checked_in"
+    #: Not a code we signed (damaged, forged, another system's).
+    invalid = "invalid"
+    #: A real ticket of another event.
+    other_event = "other_event"
+    #: Signed by us, but no such ticket.
+    unknown = "unknown"
+    #: The RSVP or the event was cancelled: the ticket admits nobody.
+    cancelled = "cancelled"
+    #: An old code: the ticket was re-issued and a newer code sent.
+    replaced = "replaced"
+    #: The party is on the waiting list: no seat yet.
+    waitlisted = "waitlisted"
+    #: A code of an event whose attendees' data was purged.
+    expired = "expired"
 
 
 class DoorPass(db.Model):
@@ -84,7 +111,7 @@ class CheckIn(db.Model):
     #: Keyed digest (services.scan_key) of the id the scanner gave the scan, so an offline
     #: batch sent twice is recorded once; never the text the client sent.
     client_scan_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    #: The answer's code: "ok", "already_checked_in", "other_event", "unknown", "expired"…
+    #: The answer: a CheckInResult's value.
     result: Mapped[str] = mapped_column(String(40))
     is_undone: Mapped[bool] = mapped_column(default=False)
     undone_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -97,7 +124,7 @@ class CheckIn(db.Model):
     @property
     def is_admission(self) -> bool:
         """Return whether this scan let someone in (and was not undone)."""
-        return self.result == "ok" and not self.is_undone
+        return self.result == CheckInResult.ok and not self.is_undone
 
     def undo(self, now: datetime) -> None:
         """Mark the scan as undone; the service also clears the ticket's check-in."""

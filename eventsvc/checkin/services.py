@@ -1,4 +1,4 @@
-"""Door passes and check-in: one scan, one verdict, exact when two doors scan the same code.
+"""Check-in: one scan, one verdict, exact when two doors scan the same code.
 
 A check-in is one conditional UPDATE of the ticket (``… WHERE checked_in_dt IS NULL``) that
 returns the attendee it admits, then one INSERT into the scan log: two statements when the
@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 
 from eventsvc.auth.models import StaffUser
 from eventsvc.checkin.doors import Door, check_door_still_open, is_valid_id
-from eventsvc.checkin.models import CheckIn, DoorPass
+from eventsvc.checkin.models import CheckIn, CheckInResult, DoorPass
 from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
@@ -57,24 +57,12 @@ from eventsvc.rsvps.staff import add_attendee
 
 logger = logging.getLogger(__name__)
 
-#: Verdict codes, as the API returns them.
-OK = "ok"
-ALREADY_CHECKED_IN = "already_checked_in"
-INVALID = "invalid"
-OTHER_EVENT = "other_event"
-UNKNOWN = "unknown"
-CANCELLED = "cancelled"
-REPLACED = "replaced"
-WAITLISTED = "waitlisted"
-#: A code of an event whose attendees' data was purged (its tickets no longer exist as such).
-EXPIRED = "expired"
-
 
 @dataclass(frozen=True)
 class Verdict:
     """The answer to one scan."""
 
-    result: str
+    result: CheckInResult
     scan_id: int | None = None
     ticket_id: int | None = None
     rsvp_id: int | None = None
@@ -90,13 +78,10 @@ class Verdict:
     @property
     def ok(self) -> bool:
         """Return whether the person may come in."""
-        return self.result == OK
+        return self.result == CheckInResult.ok
 
 
-# --- check-in ---------------------------------------------------------------------------------
-
-
-def _log(door: Door, result: str, *, ticket_id, client_scan_id, scanned_dt, now) -> int:
+def _log(door: Door, result: CheckInResult, *, ticket_id, client_scan_id, scanned_dt, now) -> int:
     """Write one scan to the log and return its id: a plain INSERT, on the door's hot path."""
     return db.session.execute(
         insert(CheckIn.__table__)
@@ -127,7 +112,7 @@ def scan_key(client_scan_id: str | None) -> str | None:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _refused(at: Door, result: str, client_scan_id, scanned_dt, now, **known):
+def _refused(at: Door, result: CheckInResult, client_scan_id, scanned_dt, now, **known):
     """Log a refused scan, naming no ticket, and return its verdict; a retry is logged once."""
     try:
         with db.session.begin_nested():
@@ -163,7 +148,7 @@ def _with_log(admit: Update) -> Select:
                 bindparam("scanned", type_=log.scanned_dt.type),
                 bindparam("now", type_=log.created_dt.type),
                 bindparam("scan_id", type_=log.client_scan_id.type),
-                literal(OK, log.result.type),
+                literal(CheckInResult.ok, log.result.type),
                 false(),
             ).select_from(admitted),
         )
@@ -241,18 +226,20 @@ def check_in(
         raise DomainError("missing_code", _("Scan a code or pick a person."))
     if event.purged_dt is not None:
         # Its attendees' data is gone: no ticket of it is looked up, whatever was scanned.
-        return _refused(door, EXPIRED, client_scan_id, scanned_dt, now)
+        return _refused(door, CheckInResult.expired, client_scan_id, scanned_dt, now)
     if code is not None:
         try:
             claim = decode_ticket(code, signing_key(current_app.config).public_key())
         except InvalidTicketCode:
-            return _refused(door, INVALID, client_scan_id, scanned_dt, now)
+            return _refused(door, CheckInResult.invalid, client_scan_id, scanned_dt, now)
         if claim.event_id != event.id:
-            result = EXPIRED if _is_purged(claim.event_id) else OTHER_EVENT
+            result = (
+                CheckInResult.expired if _is_purged(claim.event_id) else CheckInResult.other_event
+            )
             return _refused(door, result, client_scan_id, scanned_dt, now)
         ticket_id, seed = claim.ticket_id, claim.seed.hex()
     if not is_valid_id(ticket_id):
-        return _refused(door, UNKNOWN, client_scan_id, scanned_dt, now)
+        return _refused(door, CheckInResult.unknown, client_scan_id, scanned_dt, now)
 
     # 1. The check-in itself: only an active, matching, not yet admitted ticket of this event.
     #    On PostgreSQL the same statement writes the scan's log line.
@@ -278,7 +265,7 @@ def check_in(
             if admitted is not None:
                 scan_id = _log(
                     door,
-                    OK,
+                    CheckInResult.ok,
                     ticket_id=ticket_id,
                     client_scan_id=client_scan_id,
                     scanned_dt=scanned_dt,
@@ -290,7 +277,7 @@ def check_in(
     if admitted is not None:
         logger.info("Ticket %s checked in (scan %s)", ticket_id, scan_id)
         return Verdict(
-            OK,
+            CheckInResult.ok,
             scan_id=scan_id,
             ticket_id=ticket_id,
             rsvp_id=admitted.rsvp_id,
@@ -340,21 +327,25 @@ def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, sc
         .where(Ticket.id == ticket_id)
     ).one_or_none()
     if row is None or row.event_id != door.event.id:
-        result = UNKNOWN if row is None else OTHER_EVENT
+        result = CheckInResult.unknown if row is None else CheckInResult.other_event
     elif seed is not None and row.secret != seed:
-        result = REPLACED
+        result = CheckInResult.replaced
     elif row.status != TicketStatus.active:
-        result = CANCELLED
+        result = CheckInResult.cancelled
     else:
-        result = ALREADY_CHECKED_IN
-    if row is not None and row.earlier_scan_id is not None and row.earlier_result == OK:
+        result = CheckInResult.already_checked_in
+    if (
+        row is not None
+        and row.earlier_scan_id is not None
+        and row.earlier_result == CheckInResult.ok
+    ):
         # Only admissions name their ticket in the log: a refused scan sent again is found
         # below, when its log line is written a second time (_refused).
         if row.earlier_ticket_id != ticket_id:
             raise DomainError("duplicate_scan_id", _("This scan was already sent."))
         # The same scan again, after it was admitted: answer it as the first time.
         return Verdict(
-            OK,
+            CheckInResult.ok,
             scan_id=row.earlier_scan_id,
             ticket_id=ticket_id,
             rsvp_id=row.rsvp_id,
@@ -366,7 +357,7 @@ def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, sc
             is_replay=True,
         )
     known = {}
-    if row is not None and result in {ALREADY_CHECKED_IN, CANCELLED}:
+    if row is not None and result in {CheckInResult.already_checked_in, CheckInResult.cancelled}:
         known = {
             "ticket_id": ticket_id,
             "rsvp_id": row.rsvp_id,
@@ -374,7 +365,7 @@ def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, sc
             "position": row.position,
             "party_size": row.party_size,
         }
-    if result == ALREADY_CHECKED_IN:
+    if result == CheckInResult.already_checked_in:
         known |= {"checked_in_dt": row.checked_in_dt, "door": row.door_label or row.staff_name}
     return _refused(door, result, client_scan_id, scanned_dt, now, **known)
 
@@ -415,7 +406,9 @@ def check_in_party(
         .order_by(Ticket.position)
     ).all()
     if not waiting:
-        raise DomainError(ALREADY_CHECKED_IN, _("Everyone in this party is already in."))
+        raise DomainError(
+            CheckInResult.already_checked_in, _("Everyone in this party is already in.")
+        )
     if not 1 <= count <= len(waiting):
         raise DomainError(
             "bad_count", _("Choose from 1 to %(n)d people to check in.", n=len(waiting))
@@ -469,3 +462,21 @@ def register_attendee(
     if check_in_now and outcome.rsvp.is_confirmed:
         admitted = check_in_party(outcome.rsvp, outcome.rsvp.party_size, staff=staff, now=now)
     return outcome, admitted
+
+
+def resolve_ticket(code: str) -> Ticket:
+    """Return the active ticket a scanned code stands for, or raise why it is refused.
+
+    The error's code is the CheckInResult a door would answer: invalid (not a code we signed),
+    unknown (no such ticket), replaced (the ticket was re-issued and this is an old code),
+    cancelled (void).
+    """
+    claim = decode_ticket(code, signing_key(current_app.config).public_key())
+    ticket = db.session.get(Ticket, claim.ticket_id)
+    if ticket is None or ticket.event_id != claim.event_id:
+        raise DomainError(CheckInResult.unknown, _("This ticket is not known."))
+    if not hmac.compare_digest(ticket.secret, claim.seed.hex()):
+        raise DomainError(CheckInResult.replaced, _("This ticket was replaced by a newer one."))
+    if not ticket.is_active:
+        raise DomainError(CheckInResult.cancelled, _("This ticket was cancelled."))
+    return ticket

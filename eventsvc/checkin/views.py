@@ -15,20 +15,11 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from eventsvc.auth.models import Role
-from eventsvc.checkin.activity import door_stats
 from eventsvc.checkin.attendees import search_attendees
 from eventsvc.checkin.doors import Door, door_for_token, is_valid_id
+from eventsvc.checkin.models import CheckInResult
 from eventsvc.checkin.openapi import OPENAPI
 from eventsvc.checkin.services import (
-    ALREADY_CHECKED_IN,
-    CANCELLED,
-    EXPIRED,
-    INVALID,
-    OK,
-    OTHER_EVENT,
-    REPLACED,
-    UNKNOWN,
-    WAITLISTED,
     Verdict,
     check_in,
     undo_check_in,
@@ -40,6 +31,7 @@ from eventsvc.events.models import Event
 from eventsvc.extensions import csrf, db
 from eventsvc.i18n import _
 from eventsvc.rsvps.qr import public_key_b64, signing_key
+from eventsvc.rsvps.seats import door_stats
 from eventsvc.security import limit_failed_lookups
 from eventsvc.web import CONTENT_SECURITY_POLICY, keep_private
 
@@ -174,7 +166,7 @@ def _local_time(dt: datetime | None, event: Event) -> str | None:
 
 def verdict_message(verdict: Verdict, event: Event) -> str:
     """Return what the volunteer reads, in their language."""
-    if verdict.result == OK:
+    if verdict.result == CheckInResult.ok:
         if verdict.party_size and verdict.party_size > 1:
             return _(
                 "Welcome, %(name)s — party %(position)d of %(size)d",
@@ -183,20 +175,20 @@ def verdict_message(verdict: Verdict, event: Event) -> str:
                 size=verdict.party_size,
             )
         return _("Welcome, %(name)s", name=verdict.name)
-    if verdict.result == ALREADY_CHECKED_IN:
+    if verdict.result == CheckInResult.already_checked_in:
         return _(
             "Already checked in at %(time)s at %(door)s",
             time=_local_time(verdict.checked_in_dt, event),
             door=verdict.door or _("the door"),
         )
     messages = {
-        EXPIRED: _("This ticket has expired."),
-        INVALID: _("Not valid"),
-        UNKNOWN: _("Not valid"),
-        OTHER_EVENT: _("Ticket for another event"),
-        CANCELLED: _("RSVP cancelled"),
-        REPLACED: _("Old ticket: a newer one was sent"),
-        WAITLISTED: _("Waitlisted"),
+        CheckInResult.expired: _("This ticket has expired."),
+        CheckInResult.invalid: _("Not valid"),
+        CheckInResult.unknown: _("Not valid"),
+        CheckInResult.other_event: _("Ticket for another event"),
+        CheckInResult.cancelled: _("RSVP cancelled"),
+        CheckInResult.replaced: _("Old ticket: a newer one was sent"),
+        CheckInResult.waitlisted: _("Waitlisted"),
     }
     return messages[verdict.result]
 
@@ -338,7 +330,7 @@ def search(event_id: int):
                 "rsvp_id": rsvp.id,
                 "name": rsvp.name,
                 "party_size": rsvp.party_size,
-                "status": WAITLISTED if rsvp.is_waitlisted else "confirmed",
+                "status": "waitlisted" if rsvp.is_waitlisted else "confirmed",
                 "tickets": [
                     {
                         "ticket_id": t.id,

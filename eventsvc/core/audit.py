@@ -1,4 +1,4 @@
-"""TODO docstring: eventsvc.core.audit."""
+"""The audit log: who did what to which record, and the back office's search of it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checks shared by the public forms that ask how to reach a person (RSVP, membership)."""
+"""Form helpers shared by every domain: filters and the checks of how to reach a person."""
 
 from __future__ import annotations
 

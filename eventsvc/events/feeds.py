@@ -1,4 +1,8 @@
-"""TODO docstring: eventsvc.events.feeds."""
+"""Calendar feeds: one event, the whole series (subscribable) and a person's own feed.
+
+Each feed is rendered once per change: its ETag and Last-Modified let calendar apps poll
+cheaply, and each worker keeps the series feed until the version query says it changed.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Use cases of the series and its events, and the calendar feeds of the series."""
+"""The series and its events: public queries, create, edit, duplicate, publish.
+
+What an edit or a cancellation does to attendees is ``rsvps.event_changes``; the feeds are
+``feeds``.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,6 @@ from eventsvc.errors import DomainError
 from eventsvc.events.models import Event, EventStatus, Series
 from eventsvc.extensions import db
 from eventsvc.i18n import _
-from eventsvc.rsvps.seats import confirmed_seats
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +210,14 @@ def suggest_slug(text: str, *, event: Event | None = None) -> str:
     return slug
 
 
-def event_problems(values: Mapping[str, Any], *, event: Event | None = None) -> list[Problem]:
-    """Return every rule values break, for a new event or a change to event."""
+def event_problems(
+    values: Mapping[str, Any], *, event: Event | None = None, taken: int = 0
+) -> list[Problem]:
+    """Return every rule values break, for a new event or a change to event.
+
+    taken: the seats event's confirmed parties hold (``rsvps.seats``), which its capacity
+    cannot go below.
+    """
     problems: list[Problem] = []
 
     def refuse(field: str, code: str, message: str) -> None:
@@ -241,7 +250,7 @@ def event_problems(values: Mapping[str, Any], *, event: Event | None = None) -> 
     capacity = values.get("capacity")
     if capacity is None or capacity < 1:
         refuse("capacity", "capacity_positive", _("Capacity must be at least 1."))
-    elif event is not None and capacity < (taken := confirmed_seats(event)):
+    elif event is not None and capacity < taken:
         refuse(
             "capacity",
             "below_confirmed",
@@ -258,14 +267,17 @@ def event_problems(values: Mapping[str, Any], *, event: Event | None = None) -> 
     return problems
 
 
-def event_values(values: Mapping[str, Any], *, event: Event | None) -> dict[str, Any]:
+def event_values(
+    values: Mapping[str, Any], *, event: Event | None, taken: int = 0
+) -> dict[str, Any]:
+    """Return values checked for a new event or a change to event; raise EventInvalid."""
     unknown = set(values) - EVENT_FIELDS
     if unknown:
         raise DomainError("unknown_field", f"not editable: {', '.join(sorted(unknown))}")
     values = dict(values)
     if not values.get("slug"):
         values["slug"] = suggest_slug(values.get("title_en") or "", event=event)
-    problems = event_problems(values, event=event)
+    problems = event_problems(values, event=event, taken=taken)
     if problems:
         raise EventInvalid(problems)
     return values

@@ -1,4 +1,9 @@
-"""TODO docstring: eventsvc.rsvps.event_changes."""
+"""What an event's edit or cancellation does to its attendees.
+
+A new capacity goes through the RSVPs' own use case (seats go to the waitlist); a new time or
+place can be mailed to every attendee; a cancellation voids the tickets and tells attendees in
+their language and the other.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.mail.services import queue_deferred, queue_mail, render_mail
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket, TicketStatus
+from eventsvc.rsvps.seats import seat_counts
 from eventsvc.rsvps.services import update_capacity
 
 logger = logging.getLogger(__name__)
@@ -97,7 +103,7 @@ def edit_event(
     A new capacity goes through the RSVPs' own use case (it locks the event and gives new
     seats to the waitlist); the rest through update_event, which bumps the iCal SEQUENCE.
     """
-    values = event_values(values, event=event)
+    values = event_values(values, event=event, taken=seat_counts(event.id)[0])
     capacity = values.pop("capacity")
     changed = []
     if capacity != event.capacity:

@@ -1,4 +1,8 @@
-"""TODO docstring: eventsvc.rsvps.links."""
+"""An RSVP's private links: its page (read and write), its feed (read only), and "not me".
+
+Each link has its own purpose token, an HMAC of the app's key and a random salt; the database
+holds only the salt and the token's hash (see ``eventsvc.security``).
+"""
 
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ def feed_urls(rsvp: Rsvp) -> dict[str, str]:
 
 
 def new_feed_salt(rsvp: Rsvp) -> None:
+    """Give the RSVP a feed link of its own (a feed group of one)."""
     rsvp.feed_token_salt = secrets.token_hex(16)
     rsvp.feed_token_hash = token_hash(feed_token(rsvp))
 

@@ -1,4 +1,9 @@
-"""TODO docstring: eventsvc.rsvps.mail."""
+"""What an RSVP sends: confirmations, waitlist news, reminders, lost links, notices to holders.
+
+Messages are queued in the caller's transaction and made when sent (render_rsvp_mail, registered
+with the outbox in ``create_app``), so each shows the RSVP as it is when it leaves. A message
+that is no longer true by then (a confirmation of a cancelled RSVP) is not sent.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""TODO docstring: eventsvc.rsvps.messages."""
+"""Messages from the organisers to an event's attendees: audience, preview, sending.
+
+Each message goes through the outbox, one per attendee, in their language, and is audited.
+"""
 
 from __future__ import annotations
 

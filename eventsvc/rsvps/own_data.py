@@ -1,4 +1,4 @@
-"""TODO docstring: eventsvc.rsvps.own_data."""
+"""The attendee's own data: what their page and data.json show of their RSVP and its mail."""
 
 from __future__ import annotations
 

@@ -1,9 +1,17 @@
-"""TODO docstring: eventsvc.rsvps.seats."""
+"""Seats: every count of an event's seats, parties and people, in one place.
+
+The words keep one meaning everywhere: *taken* seats are the people of confirmed parties;
+*waiting parties* are RSVPs on the waitlist, *waiting people* the people in them; *checked in*
+counts people whose active ticket was scanned in. The use cases that change seats read
+:func:`seat_counts` / :func:`submit_counts` under the event's lock (see ``services``); pages read
+:func:`seat_summary` / :func:`seat_summaries`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, and_, bindparam, case, func, select, tuple_
 
@@ -11,13 +19,16 @@ from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.rsvps.models import Rsvp, RsvpStatus, Ticket, TicketStatus
 
+if TYPE_CHECKING:
+    from eventsvc.checkin.doors import EventRef
+
 
 @dataclass(frozen=True)
 class SubmitCounts:
     """What submit_rsvp reads under the event's lock, in one query."""
 
     taken: int
-    waiting: int
+    waiting_parties: int
     #: Another live RSVP of the event has the submitted email / phone.
     email_taken: bool
     phone_taken: bool
@@ -26,17 +37,26 @@ class SubmitCounts:
 
 
 @dataclass(frozen=True)
-class SeatSummary:
-    """The seat situation of an event."""
+class Seats:
+    """An event's seats and people: every count the site shows, one meaning per word.
+
+    A seat is one person; a party is one RSVP (one or more people).
+    """
 
     capacity: int
-    taken: int
-    waiting: int
+    #: Seats held by confirmed parties (people).
+    taken: int = 0
+    #: Parties on the waiting list (a new RSVP goes behind them).
+    waiting_parties: int = 0
+    #: People on the waiting list.
+    waiting_people: int = 0
+    #: People checked in (their active tickets scanned in); counted only when asked for.
+    checked_in: int = 0
 
     @property
     def left(self) -> int:
-        """Return how many seats a new RSVP could still get."""
-        return 0 if self.waiting else max(self.capacity - self.taken, 0)
+        """Return how many seats a new RSVP could still get (none while anyone waits)."""
+        return 0 if self.waiting_parties else max(self.capacity - self.taken, 0)
 
     @property
     def is_full(self) -> bool:
@@ -44,25 +64,34 @@ class SeatSummary:
         return self.left == 0
 
 
-# --- seats ------------------------------------------------------------------------------------
+_CONFIRMED = Rsvp.status == RsvpStatus.confirmed
+_WAITING = Rsvp.status == RsvpStatus.waitlisted
+#: Per event: seats taken, waiting parties, waiting people.
+_SEAT_COLUMNS = (
+    func.coalesce(func.sum(case((_CONFIRMED, Rsvp.party_size), else_=0)), 0),
+    func.coalesce(func.sum(case((_WAITING, 1), else_=0)), 0),
+    func.coalesce(func.sum(case((_WAITING, Rsvp.party_size), else_=0)), 0),
+)
+#: The people inside: active tickets checked in.
+_INSIDE = (Ticket.status == TicketStatus.active, Ticket.checked_in_dt.is_not(None))
 
 
 def seat_counts(event_id: int) -> tuple[int, int]:
-    """Return the confirmed seats and the waiting parties of an event, in one query."""
+    """Return the seats taken and the waiting parties of an event, in one query.
+
+    The use cases that change seats read these under the event's lock.
+    """
     counts = submit_counts(event_id, None, None, None)
-    return counts.taken, counts.waiting
+    return counts.taken, counts.waiting_parties
 
 
 @cache
 def _submit_counts_query() -> Select:
     """Build the query of :func:`submit_counts` once: it runs under the event's lock."""
-    confirmed = Rsvp.status == RsvpStatus.confirmed
-    waiting = Rsvp.status == RsvpStatus.waitlisted
     live = Rsvp.status != RsvpStatus.cancelled
     # A NULL email, phone or key matches nothing.
     return select(
-        func.coalesce(func.sum(case((confirmed, Rsvp.party_size), else_=0)), 0),
-        func.coalesce(func.sum(case((waiting, 1), else_=0)), 0),
+        *_SEAT_COLUMNS[:2],
         func.coalesce(func.max(case((and_(live, Rsvp.email == bindparam("email")), 1))), 0),
         func.coalesce(func.max(case((and_(live, Rsvp.phone == bindparam("phone")), 1))), 0),
         func.max(case((Rsvp.submission_key == bindparam("key"), Rsvp.id))),
@@ -84,29 +113,49 @@ def submit_counts(
     return SubmitCounts(int(taken), int(parties), bool(email_taken), bool(phone_taken), repeat_id)
 
 
-def seat_summary(event: Event) -> SeatSummary:
-    """Return the seat situation of one event."""
-    taken, waiting = seat_counts(event.id)
-    return SeatSummary(capacity=event.capacity, taken=taken, waiting=waiting)
+@cache
+def _one_event_query() -> Select:
+    """Build the query of :func:`seat_summary` once: the seats and the people inside."""
+    inside = (
+        select(func.count())
+        .where(Ticket.event_id == bindparam("event_id"), *_INSIDE)
+        .scalar_subquery()
+    )
+    return select(*_SEAT_COLUMNS, inside).where(Rsvp.event_id == bindparam("event_id"))
 
 
-def seat_summaries(events: list[Event]) -> dict[int, SeatSummary]:
-    """Return the seat situation of several events with one query."""
-    if not events:
+def seat_summary(event: Event) -> Seats:
+    """Return the seats and people of one event, checked-in people included, in one query."""
+    row = db.session.execute(_one_event_query(), {"event_id": event.id}).one()
+    return Seats(event.capacity, *(int(n) for n in row))
+
+
+def seat_summaries(events: list[Event], *, checked_in: bool = False) -> dict[int, Seats]:
+    """Return the seats and people of several events: one query, two with checked_in."""
+    ids = [e.id for e in events]
+    if not ids:
         return {}
-    confirmed = Rsvp.status == RsvpStatus.confirmed
-    waiting = Rsvp.status == RsvpStatus.waitlisted
-    rows = db.session.execute(
-        select(
-            Rsvp.event_id,
-            func.sum(case((confirmed, Rsvp.party_size), else_=0)),
-            func.sum(case((waiting, 1), else_=0)),
+    seats = {
+        event_id: tuple(int(n) for n in counts)
+        for event_id, *counts in db.session.execute(
+            select(Rsvp.event_id, *_SEAT_COLUMNS)
+            .where(Rsvp.event_id.in_(ids))
+            .group_by(Rsvp.event_id)
         )
-        .where(Rsvp.event_id.in_([e.id for e in events]))
-        .group_by(Rsvp.event_id)
-    ).all()
-    counts = {event_id: (int(taken or 0), int(parties or 0)) for event_id, taken, parties in rows}
-    return {e.id: SeatSummary(e.capacity, *counts.get(e.id, (0, 0))) for e in events}
+    }
+    inside: dict[int, int] = {}
+    if checked_in:
+        inside = dict(
+            db.session.execute(
+                select(Ticket.event_id, func.count())
+                .where(Ticket.event_id.in_(ids), *_INSIDE)
+                .group_by(Ticket.event_id)
+            ).all()
+        )
+    return {
+        e.id: Seats(e.capacity, *seats.get(e.id, (0, 0, 0)), checked_in=int(inside.get(e.id, 0)))
+        for e in events
+    }
 
 
 def waitlist_position(rsvp: Rsvp) -> int | None:
@@ -126,53 +175,20 @@ def waitlist_position(rsvp: Rsvp) -> int | None:
 
 
 @dataclass(frozen=True)
-class Attendance:
-    """How many people an event has: seats confirmed, people waiting, people in."""
+class DoorStats:
+    """What the door shows: people in, of the people whose tickets admit them."""
 
-    confirmed: int = 0
-    waitlisted: int = 0
-    checked_in: int = 0
-
-
-def confirmed_seats(event: Event) -> int:
-    """Return the seats the event's confirmed RSVPs hold."""
-    return int(
-        db.session.scalar(
-            select(func.coalesce(func.sum(Rsvp.party_size), 0)).where(
-                Rsvp.event_id == event.id, Rsvp.status == RsvpStatus.confirmed
-            )
-        )
-    )
+    checked_in: int
+    #: Active tickets: the people of confirmed parties (none once the event is cancelled).
+    confirmed: int
 
 
-def attendance(events: list[Event]) -> dict[int, Attendance]:
-    """Return confirmed seats, waitlisted people and checked-in people per event (2 queries)."""
-    ids = [e.id for e in events]
-    if not ids:
-        return {}
-    confirmed = Rsvp.status == RsvpStatus.confirmed
-    waiting = Rsvp.status == RsvpStatus.waitlisted
-    seats = {
-        event_id: (int(c or 0), int(w or 0))
-        for event_id, c, w in db.session.execute(
-            select(
-                Rsvp.event_id,
-                func.sum(case((confirmed, Rsvp.party_size), else_=0)),
-                func.sum(case((waiting, Rsvp.party_size), else_=0)),
-            )
-            .where(Rsvp.event_id.in_(ids))
-            .group_by(Rsvp.event_id)
-        )
-    }
-    inside = dict(
-        db.session.execute(
-            select(Ticket.event_id, func.count())
-            .where(
-                Ticket.event_id.in_(ids),
-                Ticket.status == TicketStatus.active,
-                Ticket.checked_in_dt.is_not(None),
-            )
-            .group_by(Ticket.event_id)
-        ).all()
-    )
-    return {i: Attendance(*seats.get(i, (0, 0)), checked_in=int(inside.get(i, 0))) for i in ids}
+def door_stats(event: Event | EventRef) -> DoorStats:
+    """Return checked-in people and active tickets, in one query (the door's hot path)."""
+    checked_in, confirmed = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((Ticket.checked_in_dt.is_not(None), 1), else_=0)), 0),
+            func.count(),
+        ).where(Ticket.event_id == event.id, Ticket.status == TicketStatus.active)
+    ).one()
+    return DoorStats(checked_in=int(checked_in), confirmed=int(confirmed))

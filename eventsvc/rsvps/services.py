@@ -1,10 +1,10 @@
-"""RSVPs: seats that are never oversold, a waitlist that promotes itself, tickets, the private link.
+"""RSVPs: submit, resize, promote, cancel, delete: seats never oversold, a self-running waitlist.
 
 Every use case that changes seats (a new RSVP, a bigger or smaller party, a cancellation, a
-deletion) first locks the event's row, then reads the seat counts and writes, all in the
-caller's transaction. Two requests for the same event therefore take turns, on PostgreSQL
-(``SELECT … FOR UPDATE``) and on SQLite (the first write takes the database's write lock), and
-the count they read is the count they write against.
+deletion) first locks the event's row, then reads the seat counts (``seats``) and writes, all
+in the caller's transaction. Two requests for the same event therefore take turns, on
+PostgreSQL (``SELECT … FOR UPDATE``) and on SQLite (the first write takes the database's write
+lock), and the count they read is the count they write against.
 
 The waitlist is strict first come, first served: freed seats go to the party at its head, and
 when that party does not fit yet, nobody behind it jumps the queue. A new RSVP joins the back
@@ -13,11 +13,8 @@ of the waitlist whenever anyone is waiting, even if a few seats are free.
 A public RSVP is always a new party of its own. When its email or phone already has a live RSVP
 for the event, the submitter is answered exactly as anyone else (so nobody learns that the
 address had RSVPed), the existing RSVP is left alone, and the address's holder is told by
-email, with their own link and a one-click link that cancels the new RSVP ("disown").
-
-Each RSVP has one token per purpose, hashed at rest: the manage link (read and write), the
-personal feed (read only; shared by the RSVPs of one feed group), the disown link (only for an
-RSVP made with a taken address).
+email (``mail``), with their own link and a one-click link that cancels the new RSVP
+("disown"). Links live in ``links``, tickets in ``tickets``, what staff do in ``staff``.
 """
 
 from __future__ import annotations
@@ -88,7 +85,17 @@ def check_rsvp_open(event: Event, now: datetime) -> None:
         raise DomainError("closed", _("RSVPs for this event are closed."))
 
 
+def rsvp_closed_reason(event: Event, now: datetime) -> str | None:
+    """Return why the event takes no RSVPs at now (the message to show), or None when it does."""
+    try:
+        check_rsvp_open(event, now)
+    except DomainError as e:
+        return e.message
+    return None
+
+
 def check_party_size(event: Event, party_size: int) -> None:
+    """Raise a coded DomainError when the party is empty or bigger than the event allows."""
     if not 1 <= party_size <= event.max_party_size:
         raise DomainError(
             "party_too_large",
@@ -129,7 +136,7 @@ def submit_rsvp(event: Event, data: RsvpData, *, now: datetime | None = None) ->
     if counts.email_taken or counts.phone_taken:
         rsvp.shared_contact = "email" if counts.email_taken else "phone"
         rsvp.disown_token_hash = token_hash(disown_token(rsvp))
-    seat_new_party(rsvp, event, counts.taken, counts.waiting, now)
+    seat_new_party(rsvp, event, counts.taken, counts.waiting_parties, now)
     queue_rsvp_mail(rsvp, "confirmed" if rsvp.is_confirmed else "waitlisted")
     db.session.flush()  # one flush: the RSVP, its tickets, its message
     if rsvp.shared_contact:
@@ -307,6 +314,7 @@ def update_capacity(event: Event, capacity: int, *, now: datetime | None = None)
 
 
 def require_live(rsvp: Rsvp) -> None:
+    """Raise a coded DomainError when the RSVP was cancelled or its data deleted."""
     if rsvp.is_anonymised:
         raise DomainError("deleted", _("This RSVP's data was deleted."))
     if rsvp.is_cancelled:

@@ -1,4 +1,7 @@
-"""TODO docstring: eventsvc.rsvps.staff."""
+"""What staff do to RSVPs: add by hand (walk-ins too), edit, promote, cancel, resend.
+
+Seats follow the public's rules (the same lock, the same counts); every change is audited.
+"""
 
 from __future__ import annotations
 

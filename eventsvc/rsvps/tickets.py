@@ -1,8 +1,6 @@
-"""TODO docstring: eventsvc.rsvps.tickets."""
+"""Tickets: one per person of a confirmed party, each with its signed QR code."""
 
 from __future__ import annotations
-
-import hmac
 
 from flask import current_app
 
@@ -10,7 +8,7 @@ from eventsvc.errors import DomainError
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.rsvps.models import Rsvp, Ticket, TicketStatus
-from eventsvc.rsvps.qr import decode_ticket, encode_ticket, new_seed, signing_key
+from eventsvc.rsvps.qr import encode_ticket, new_seed, signing_key
 
 # --- tickets ----------------------------------------------------------------------------------
 
@@ -54,20 +52,3 @@ def ticket_code(ticket: Ticket) -> str:
         seed=bytes.fromhex(ticket.secret),
         private_key=signing_key(current_app.config),
     )
-
-
-def resolve_ticket(code: str) -> Ticket:
-    """Return the active ticket a scanned code stands for, or raise why it is refused.
-
-    Codes: "invalid" (not a code we signed), "unknown" (no such ticket), "replaced" (the ticket
-    was re-issued and this is an old code), "void" (cancelled).
-    """
-    claim = decode_ticket(code, signing_key(current_app.config).public_key())
-    ticket = db.session.get(Ticket, claim.ticket_id)
-    if ticket is None or ticket.event_id != claim.event_id:
-        raise DomainError("unknown", _("This ticket is not known."))
-    if not hmac.compare_digest(ticket.secret, claim.seed.hex()):
-        raise DomainError("replaced", _("This ticket was replaced by a newer one."))
-    if not ticket.is_active:
-        raise DomainError("void", _("This ticket was cancelled."))
-    return ticket

@@ -32,6 +32,8 @@ from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.display import babel_locale
 from eventsvc.events.feeds import personal_feed
+from eventsvc.events.pages import render_event_page
+from eventsvc.events.services import get_public_event
 from eventsvc.extensions import db, limiter
 from eventsvc.i18n import _
 from eventsvc.logs import hashed
@@ -42,6 +44,7 @@ from eventsvc.rsvps.forms import (
     LostLinkForm,
     PartySizeForm,
     ReplaceFeedForm,
+    RsvpForm,
 )
 from eventsvc.rsvps.links import (
     feed_urls,
@@ -60,12 +63,48 @@ from eventsvc.rsvps.services import (
     change_party_size,
     delete_personal_data,
     disown_rsvp,
+    rsvp_closed_reason,
+    submit_rsvp,
 )
 from eventsvc.rsvps.tickets import active_tickets, ticket_code
 from eventsvc.security import limit_failed_lookups
 from eventsvc.web import calendar_response, feed_language, keep_private
 
 bp = Blueprint("rsvps", __name__, url_prefix="/rsvp")
+#: The event page's RSVP form posts to the event's own address (events.views shows the page).
+event_rsvps = Blueprint("event_rsvps", __name__, url_prefix="/events")
+
+
+@event_rsvps.post("/<slug>")
+@limiter.limit(lambda: current_app.config["RSVP_RATE_LIMIT"])
+def submit(slug: str):
+    """Take an RSVP from the event page; a refused one shows the page again, as typed."""
+    event = get_public_event(slug) or abort(404)
+    form = RsvpForm(max_party_size=event.max_party_size, language=str(get_locale()))
+    closed = rsvp_closed_reason(event, utc_now())
+    if closed is not None:
+        form.form_errors.append(closed)
+    elif form.validate_on_submit():
+        try:
+            outcome = submit_rsvp(event, form.to_data())
+        except DomainError as e:
+            db.session.rollback()
+            field = form.party_size if e.code in {"party_too_large", "no_seats"} else None
+            (field.errors if field else form.form_errors).append(e.message)
+        else:
+            # Every new RSVP gets the same answer, whether or not its email or phone was
+            # already used for this event: nobody learns from it who else RSVPed.
+            if outcome.is_repeat:
+                message = None  # a double click: the first answer stands
+            elif outcome.rsvp.is_confirmed:
+                message = (_("You're in! Your ticket is below."), "success")
+            else:
+                message = (_("The event is full, so you're on the waitlist."), "info")
+            db.session.commit()  # ends the event's lock: nothing slow before it
+            if message:
+                flash(*message)
+            return redirect(url_for("rsvps.manage", token=outcome.token), code=303)
+    return render_event_page(event, form, closed=closed, status=400)
 
 
 bp.after_request(keep_private)

@@ -1,4 +1,4 @@
-"""TODO docstring: eventsvc.site.services."""
+"""Site-wide helpers: the hotline's tel: link and the health check."""
 
 from __future__ import annotations
 

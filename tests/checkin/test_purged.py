@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from eventsvc.auth.models import Role, StaffUser
 from eventsvc.checkin.doors import Door
-from eventsvc.checkin.models import CheckIn
-from eventsvc.checkin.services import EXPIRED, check_in
+from eventsvc.checkin.models import CheckIn, CheckInResult
+from eventsvc.checkin.services import check_in
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
@@ -75,7 +75,7 @@ def test_staff_scanning_a_purged_event_get_expired(app, door, create_staff_user)
         event = db.session.get(Event, door["event_id"])
         at_door = Door(event=event, staff=db.session.get(StaffUser, staff["id"]))
         verdict = check_in(at_door, code=door["codes"][0])
-        assert verdict.result == EXPIRED and verdict.name is None
+        assert verdict.result == CheckInResult.expired and verdict.name is None
         db.session.rollback()
 
 

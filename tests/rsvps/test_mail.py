@@ -9,13 +9,13 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
+from eventsvc.checkin.services import resolve_ticket
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.mail.models import MailStatus, OutboxMessage
 from eventsvc.mail.services import deliver_pending
 from eventsvc.rsvps.models import Rsvp
-from eventsvc.rsvps.tickets import resolve_ticket
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from eventsvc.checkin.models import CheckInResult
+from eventsvc.checkin.services import resolve_ticket
 from eventsvc.core.models import AuditLog
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
@@ -25,7 +27,7 @@ from eventsvc.rsvps.services import (
     token_hash,
     update_capacity,
 )
-from eventsvc.rsvps.tickets import resolve_ticket, ticket_code
+from eventsvc.rsvps.tickets import ticket_code
 
 counter = iter(range(1, 100_000))
 
@@ -254,7 +256,7 @@ def test_cancelled_ticket_is_refused(event_id):
     db.session.commit()
     with pytest.raises(DomainError) as e:
         resolve_ticket(code)
-    assert e.value.code == "void"
+    assert e.value.code == CheckInResult.cancelled
 
 
 def test_replaced_ticket_code_is_refused(event_id):
