@@ -7,7 +7,7 @@ TRANSLATIONS := eventsvc/translations
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test translations translations-update db seed lint format \
+.PHONY: run test js-test install install-test translations translations-update db seed lint format \
         browser-deps vendor clean
 
 run: install translations db seed vendor
@@ -17,7 +17,12 @@ run: install translations db seed vendor
 test: install-test translations browser-deps vendor
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	node --test tests/js/
 	$(BIN)/pytest
+
+# The door scanner's queue and verdict logic (static/js/scanner/), in Node's own test runner.
+js-test:
+	node --test tests/js/
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -1,4 +1,20 @@
-"""The OpenAPI 3.1 description of the door API, served at /api/v1/openapi.json."""
+"""The OpenAPI 3.1 description of the door API, served at /api/v1/openapi.json.
+
+The document is also the API's request validation: the views check each body against its
+schema here (``request_errors``), so what the document says is what the API accepts. Its
+response schemas are checked against real answers by the tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError, validators
+
+from eventsvc.checkin.models import CheckInResult
 
 _ERROR = {
     "type": "object",
@@ -42,6 +58,49 @@ _ERRORS = {
         "client address; the Retry-After header says in how many seconds to try again",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
+}
+
+_UNDONE = {
+    "type": "object",
+    "required": ["result", "scan_id", "ticket_id"],
+    "properties": {
+        "result": {"const": "undone"},
+        "scan_id": _ID,
+        "ticket_id": {"type": ["integer", "null"]},
+    },
+}
+
+_SEARCH_RESULTS = {
+    "type": "object",
+    "required": ["results"],
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["rsvp_id", "name", "party_size", "status", "tickets"],
+                "properties": {
+                    "rsvp_id": {"type": "integer"},
+                    "name": {"type": "string"},
+                    "party_size": {"type": "integer", "minimum": 1},
+                    "status": {"enum": ["confirmed", "waitlisted"]},
+                    "tickets": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["ticket_id", "position", "checked_in"],
+                            "properties": {
+                                "ticket_id": {"type": "integer"},
+                                "position": {"type": "integer", "minimum": 1},
+                                "checked_in": {"type": "boolean"},
+                                "checked_in_time": {"type": ["string", "null"]},
+                            },
+                        },
+                    },
+                },
+            },
+        }
     },
 }
 
@@ -104,18 +163,13 @@ OPENAPI = {
                 "properties": {
                     "result": {
                         "type": "string",
-                        "enum": [
-                            "ok",
-                            "already_checked_in",
-                            "invalid",
-                            "other_event",
-                            "unknown",
-                            "cancelled",
-                            "replaced",
-                            "expired",
-                        ],
-                        "description": "expired: a code of an event whose attendees' data "
-                        "was purged.",
+                        "enum": [result.value for result in CheckInResult],
+                        "description": "ok: let them in; already_checked_in: used before "
+                        "(checked_in_at, door); invalid: not a code we signed; other_event; "
+                        "unknown: no such ticket; cancelled: the RSVP or the event was "
+                        "cancelled; replaced: an older code of a re-issued ticket; waitlisted: "
+                        "no seat yet; expired: a code of an event whose attendees' data was "
+                        "purged.",
                     },
                     "ok": {"type": "boolean"},
                     "message": {"type": "string"},
@@ -170,7 +224,13 @@ OPENAPI = {
                     _EVENT_ID,
                     {"name": "scan_id", "in": "path", "required": True, "schema": _ID},
                 ],
-                "responses": {"200": {"description": "Undone"}, **_ERRORS},
+                "responses": {
+                    "200": {
+                        "description": "Undone",
+                        "content": {"application/json": {"schema": _UNDONE}},
+                    },
+                    **_ERRORS,
+                },
             }
         },
         "/events/{event_id}/search": {
@@ -181,12 +241,17 @@ OPENAPI = {
                     {
                         "name": "q",
                         "in": "query",
-                        "required": True,
-                        "schema": {"type": "string", "minLength": 2, "maxLength": 100},
+                        "required": False,
+                        "description": "A name, or part of one; accents and case do not "
+                        "matter. Fewer than two letters find nobody.",
+                        "schema": {"type": "string", "maxLength": 100},
                     },
                 ],
                 "responses": {
-                    "200": {"description": "Matching RSVPs with their tickets"},
+                    "200": {
+                        "description": "Matching RSVPs with their tickets",
+                        "content": {"application/json": {"schema": _SEARCH_RESULTS}},
+                    },
                     **_ERRORS,
                 },
             }
@@ -202,9 +267,11 @@ OPENAPI = {
                             "application/json": {
                                 "schema": {
                                     "type": "object",
+                                    "required": ["checked_in", "confirmed"],
+                                    "additionalProperties": False,
                                     "properties": {
-                                        "checked_in": {"type": "integer"},
-                                        "confirmed": {"type": "integer"},
+                                        "checked_in": {"type": "integer", "minimum": 0},
+                                        "confirmed": {"type": "integer", "minimum": 0},
                                     },
                                 }
                             }
@@ -216,3 +283,68 @@ OPENAPI = {
         },
     },
 }
+
+
+# --- validation against the document ------------------------------------------------------------
+
+
+def resolved(node: Any) -> Any:
+    """Return a part of the document with every ``#/components/schemas/…`` reference inlined."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if ref is not None:
+            return resolved(OPENAPI["components"]["schemas"][ref.rsplit("/", 1)[1]])
+        return {key: resolved(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [resolved(value) for value in node]
+    return node
+
+
+def _is_integer(checker, instance) -> bool:
+    # JSON Schema counts 5.0 as an integer; an id is sent as 5, never 5.0, and never as true.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+def _whole_pattern(validator, pattern: str, instance, schema) -> Iterator[ValidationError]:
+    # As in JavaScript (ECMA 262), "$" ends the text: Python's re.search would let a final
+    # newline through ("abcdefgh\n" would match "^[a-z]{8}$").
+    if validator.is_type(instance, "string") and not re.fullmatch(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+#: Draft 2020-12 (what OpenAPI 3.1 uses) with ids as JSON integers and patterns as JavaScript's.
+Validator = validators.extend(
+    Draft202012Validator,
+    validators={"pattern": _whole_pattern},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+@cache
+def request_validator(name: str) -> Validator:
+    """Return the validator of the request schema called name in the document's components."""
+    return Validator(resolved(OPENAPI["components"]["schemas"][name]))
+
+
+def request_errors(name: str, body: Any) -> list[tuple[str | None, str]]:
+    """Return what is wrong with body for the schema called name: (field or None, keyword) pairs.
+
+    A field's keyword is the rule it breaks (type, maxLength, pattern…); None stands for the
+    body as a whole (oneOf: neither or both of two alternatives).
+    """
+    return [
+        (str(error.relative_path[0]) if error.relative_path else None, error.validator)
+        for error in request_validator(name).iter_errors(body)
+    ]
+
+
+def parameter_errors(path: str, method: str, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """Return the (parameter, keyword) rules the query values break, for one operation."""
+    errors = []
+    for parameter in OPENAPI["paths"][path][method]["parameters"]:
+        name = parameter["name"]
+        if parameter["in"] != "query" or name not in values:
+            continue
+        validator = Validator(resolved(parameter["schema"]))
+        errors += [(name, error.validator) for error in validator.iter_errors(values[name])]
+    return errors

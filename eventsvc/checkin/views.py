@@ -18,7 +18,7 @@ from eventsvc.auth.models import Role
 from eventsvc.checkin.attendees import search_attendees
 from eventsvc.checkin.doors import Door, door_for_token, is_valid_id
 from eventsvc.checkin.models import CheckInResult
-from eventsvc.checkin.openapi import OPENAPI
+from eventsvc.checkin.openapi import OPENAPI, parameter_errors, request_errors
 from eventsvc.checkin.services import (
     Verdict,
     check_in,
@@ -43,10 +43,6 @@ csrf.exempt(api)  # door tokens come in a header, not a cookie; session callers 
 DOOR_HEADER = "X-Door-Token"
 #: The largest request body the API reads; a scan is a few hundred bytes.
 MAX_BODY_BYTES = 16 * 1024
-#: The longest text a scanned code may be (a ticket code is 127 characters).
-MAX_CODE_LENGTH = 512
-#: The longest name search.
-MAX_QUERY_LENGTH = 100
 #: A scan's scanned_at is believed within this window around the server's time; a device
 #: clock outside it is not, and the scan is logged at the time the server received it.
 SCANNED_AT_PAST = timedelta(days=30)
@@ -236,60 +232,65 @@ def _json_body() -> dict:
     return body
 
 
-def _scanned_at(value) -> datetime | None:
-    """Return a scan's device time in UTC; None (the server's time) when it is not believable."""
+def _scanned_at(value: str | None) -> datetime | None:
+    """Return a scan's device time in UTC; None (the server's time) when it is not believable.
+
+    The document has already checked value is text of at most 64 characters.
+    """
     if value is None:
         return None
-    message = _("scanned_at must be an ISO 8601 time with its offset, like 2026-07-04T19:30:00Z.")
-    if not isinstance(value, str) or len(value) > 64 or not value.isascii():
-        raise DomainError("bad_request", message)
-    if not value.isprintable():  # fromisoformat lets some control characters through
-        raise DomainError("bad_request", message)
+    if not value.isascii() or not value.isprintable():  # fromisoformat lets some through
+        raise DomainError("bad_request", _scanned_at_message())
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
             raise ValueError("no offset")
         parsed = parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # not a time, or out of range once in UTC
-        raise DomainError("bad_request", message) from None
+        raise DomainError("bad_request", _scanned_at_message()) from None
     now = utc_now()
     if not now - SCANNED_AT_PAST <= parsed <= now + SCANNED_AT_FUTURE:
         return None  # a device clock far off: the scan is real, its time is not
     return parsed
 
 
-#: What a scanner may send as client_scan_id: a UUID, or other letters, digits and - _ . :
-_SCAN_ID_CHARACTERS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
-)
+def _scanned_at_message() -> str:
+    return _("scanned_at must be an ISO 8601 time with its offset, like 2026-07-04T19:30:00Z.")
+
+
+def _check_in_problem(field: str | None, keyword: str) -> str:
+    """Return what the volunteer's device is told about a body the document refuses."""
+    if field == "code":
+        if keyword == "type":
+            return _("The code must be text.")
+        return _("This is not a ticket code: it is too long.")
+    if field == "ticket_id":
+        return _("ticket_id must be a whole number from 1 to 2147483647.")
+    if field == "client_scan_id":
+        return _("client_scan_id must be 8 to 64 letters, digits or - _ . : (a UUID).")
+    if field == "scanned_at":
+        return _scanned_at_message()
+    return _("Send either a code or a ticket_id.")
+
+
+#: Which of several problems a body is told about first: the choice of code or ticket first.
+_PROBLEM_ORDER = (None, "code", "ticket_id", "client_scan_id", "scanned_at")
 
 
 def _check_in_request(body: dict) -> dict:
-    """Return check_in()'s arguments from a request body, or raise bad_request saying why."""
-    code, ticket_id, scan_id = body.get("code"), body.get("ticket_id"), body.get("client_scan_id")
-    if (code is None) == (ticket_id is None):
-        raise DomainError("bad_request", _("Send either a code or a ticket_id."))
-    if code is not None and not isinstance(code, str):
-        raise DomainError("bad_request", _("The code must be text."))
-    if code is not None and len(code) > MAX_CODE_LENGTH:
-        raise DomainError("bad_request", _("This is not a ticket code: it is too long."))
-    if ticket_id is not None and not is_valid_id(ticket_id):
-        raise DomainError(
-            "bad_request", _("ticket_id must be a whole number from 1 to 2147483647.")
-        )
-    if scan_id is not None and (
-        not isinstance(scan_id, str)
-        or not 8 <= len(scan_id) <= 64
-        or not _SCAN_ID_CHARACTERS.issuperset(scan_id)
-    ):
-        raise DomainError(
-            "bad_request",
-            _("client_scan_id must be 8 to 64 letters, digits or - _ . : (a UUID)."),
-        )
+    """Return check_in()'s arguments from a request body, or raise bad_request saying why.
+
+    The rules are the document's CheckInRequest schema; a field sent as null counts as absent.
+    """
+    body = {key: value for key, value in body.items() if value is not None}
+    problems = [p for p in request_errors("CheckInRequest", body) if p[0] in _PROBLEM_ORDER]
+    if problems:
+        field, keyword = min(problems, key=lambda p: _PROBLEM_ORDER.index(p[0]))
+        raise DomainError("bad_request", _check_in_problem(field, keyword))
     return {
-        "code": code,
-        "ticket_id": ticket_id,
-        "client_scan_id": scan_id,
+        "code": body.get("code"),
+        "ticket_id": body.get("ticket_id"),
+        "client_scan_id": body.get("client_scan_id"),
         "scanned_dt": _scanned_at(body.get("scanned_at")),
     }
 
@@ -321,7 +322,7 @@ def undo(event_id: int, scan_id: int):
 def search(event_id: int):
     """Find attendees by name (at least two letters), with their tickets."""
     query = request.args.get("q", "")
-    if len(query) > MAX_QUERY_LENGTH:
+    if parameter_errors("/events/{event_id}/search", "get", {"q": query}):
         raise DomainError("bad_request", _("Search for a name of at most 100 characters."))
     results = search_attendees(g.door.event, query)
     return jsonify(
