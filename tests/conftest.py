@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 from eventsvc import create_app
 from eventsvc.auth.models import Role
 from eventsvc.extensions import db, limiter
+from tests import factories
 
 #: CI sets this to PostgreSQL for its second run; SQLite in a temporary folder otherwise.
 TEST_DATABASE_URL = os.environ.get("EVENTSVC_TEST_DATABASE_URL", "")
@@ -169,39 +170,81 @@ def smtp_server():
 def make_event(app):
     """Return a factory of published events (in the database, committed); returns the id.
 
-    make_event(capacity=10, guest_limit=3, starts_in=timedelta(days=10), status=…, **columns)
+    make_event(capacity=10, guest_limit=3, starts_in=timedelta(days=10), status=…, **columns);
+    the events are numbered from 1 in each test (see tests/factories.py).
     """
     from datetime import timedelta
 
     from eventsvc.db import utc_now
-    from eventsvc.events.models import Event, EventStatus, Series
+    from eventsvc.events.models import EventStatus
 
     counter = iter(range(1, 10_000))
 
     def factory(*, capacity=10, guest_limit=3, starts_in=timedelta(days=10), **columns):
-        n = next(counter)
         with app.app_context():
-            series = db.session.scalar(db.select(Series)) or Series(
-                slug="series", title_en="Series", title_es="Serie"
-            )
-            start = utc_now() + starts_in
-            event = Event(
-                series=series,
-                slug=columns.pop("slug", f"event-{n}"),
-                title_en=columns.pop("title_en", f"Event {n}"),
-                title_es=columns.pop("title_es", f"Evento {n}"),
-                start_dt=start,
-                end_dt=columns.pop("end_dt", start + timedelta(hours=2)),
+            event = factories.make_event(
+                next(counter),
+                start_dt=utc_now() + starts_in,
                 capacity=capacity,
                 guest_limit=guest_limit,
-                status=columns.pop("status", EventStatus.published),
-                venue_name="Hall",
-                venue_address="Riverside, CA",
-                **columns,
+                **{"status": EventStatus.published, **columns},
             )
-            db.session.add(event)
             db.session.commit()
             return event.id
+
+    return factory
+
+
+@pytest.fixture
+def model_app(tmp_path):
+    """Yield an app on a fresh in-memory database (not the shared test database), in its context.
+
+    For the model tests: the tables come from the models (create_all), not the migrations.
+    """
+    import eventsvc.models  # noqa: F401  (every table for create_all)
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SECRET_KEY": "test",
+            "INSTANCE_PATH": str(tmp_path),
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def model_event(model_app):
+    """Return model_event(**columns) -> a draft Event in model_app, flushed, a week after NOW."""
+    from datetime import timedelta
+
+    counter = iter(range(1, 10_000))
+
+    def factory(**columns):
+        return factories.make_event(
+            next(counter), **{"start_dt": factories.NOW + timedelta(days=7), **columns}
+        )
+
+    return factory
+
+
+@pytest.fixture
+def model_rsvp(model_event):
+    """Return model_rsvp(event=None, party_size=1, **columns) -> an Rsvp in model_app, flushed.
+
+    Without an event, the party gets one of its own (from model_event).
+    """
+    counter = iter(range(1, 10_000))
+
+    def factory(event=None, party_size=1, **columns):
+        return factories.make_rsvp(
+            event or model_event(), next(counter), party_size=party_size, **columns
+        )
 
     return factory
 

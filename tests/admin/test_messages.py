@@ -60,13 +60,6 @@ def event_messages(app):
         return [(m.to_address, m.language, m.subject, m.body_text, m.body_html) for m in rows]
 
 
-@pytest.fixture
-def organiser(client, auth, create_staff_user):
-    user = create_staff_user(role=Role.organiser, name="Olga Organiser")
-    auth.login(user["email"], user["password"])
-    return user
-
-
 def test_preview_then_send_queues_one_message_per_recipient_in_their_language(
     app, client, organiser, make_event, smtp_server, monkeypatch
 ):

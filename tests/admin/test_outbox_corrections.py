@@ -13,13 +13,6 @@ from eventsvc.mail.services import deliver_pending, queue_mail
 
 
 @pytest.fixture
-def organiser(client, auth, create_staff_user):
-    user = create_staff_user(role=Role.organiser, name="Olga Organiser")
-    auth.login(user["email"], user["password"])
-    return user
-
-
-@pytest.fixture
 def stuck(app, smtp_server, monkeypatch):
     """A message to josé@ that a relay without SMTPUTF8 refused, and one that went out."""
     monkeypatch.setitem(app.config, "SMTP_URL", smtp_server.url)

@@ -14,7 +14,8 @@ from eventsvc.events.models import Event, EventStatus
 BASE_URL = "https://eventos.example.org"
 
 
-def make_event(**kw) -> Event:
+def build_event(**kw) -> Event:
+    """Return an unsaved event (in no session) for the pure builder; kw replaces fields."""
     fields = {
         "id": 7,
         "slug": "gala",
@@ -38,7 +39,7 @@ def query(url: str) -> dict[str, str]:
 
 
 def test_google_link_carries_the_event_in_utc():
-    url = google_calendar_url(make_event(), base_url=BASE_URL, language="es", footer="Línea: 1")
+    url = google_calendar_url(build_event(), base_url=BASE_URL, language="es", footer="Línea: 1")
     assert url.startswith("https://calendar.google.com/calendar/render?")
     q = query(url)
     assert q["action"] == "TEMPLATE"
@@ -50,7 +51,7 @@ def test_google_link_carries_the_event_in_utc():
 
 
 def test_outlook_link_carries_the_event_in_utc():
-    url = outlook_calendar_url(make_event(), base_url=BASE_URL, language="en")
+    url = outlook_calendar_url(build_event(), base_url=BASE_URL, language="en")
     assert url.startswith("https://outlook.live.com/calendar/0/deeplink/compose?")
     q = query(url)
     assert q["rru"] == "addevent" and q["path"] == "/calendar/action/compose"
@@ -61,7 +62,7 @@ def test_outlook_link_carries_the_event_in_utc():
 
 
 def test_long_description_is_shortened():
-    event = make_event(description_en="word " * 2000)
+    event = build_event(description_en="word " * 2000)
     url = google_calendar_url(event, base_url=BASE_URL, language="en")
     assert len(query(url)["details"]) < DETAILS_LIMIT + 100
     assert len(url) < 2000 + 200

@@ -17,7 +17,8 @@ LA = ZoneInfo("America/Los_Angeles")
 HOTLINE = "Emergency Response Network: 909-361-4588"
 
 
-def make_event(**kw) -> Event:
+def build_event(**kw) -> Event:
+    """Return an unsaved event (in no session) for the pure builder; kw replaces fields."""
     fields = {
         "id": 7,
         "slug": "gala",
@@ -51,7 +52,7 @@ def parse_both(data: bytes):
 
 
 def test_uid_is_stable_and_formatted_as_documented():
-    event = make_event()
+    event = build_event()
     first = build([event])
     event.title_en, event.start_dt = "Renamed", event.start_dt + timedelta(days=1)
     event.end_dt += timedelta(days=1)
@@ -63,7 +64,7 @@ def test_uid_is_stable_and_formatted_as_documented():
 
 
 def test_calendar_properties():
-    cal = icalendar.Calendar.from_ical(build([make_event()]))
+    cal = icalendar.Calendar.from_ical(build([build_event()]))
     assert cal["PRODID"] == "-//eventsvc//EN"
     assert cal["VERSION"] == "2.0"
     assert cal["CALSCALE"] == "GREGORIAN"
@@ -72,7 +73,7 @@ def test_calendar_properties():
 
 def test_method_and_calendar_name_when_given():
     cal = icalendar.Calendar.from_ical(
-        build([make_event()], method="PUBLISH", calendar_name="15 años")
+        build([build_event()], method="PUBLISH", calendar_name="15 años")
     )
     assert cal["METHOD"] == "PUBLISH"
     assert cal["NAME"] == cal["X-WR-CALNAME"] == "15 años"
@@ -80,7 +81,7 @@ def test_method_and_calendar_name_when_given():
 
 
 def test_summer_event_is_written_in_its_zone_and_reads_back_as_the_stored_utc():
-    event = make_event()
+    event = build_event()
     data = build([event])
     assert b"DTSTART;TZID=America/Los_Angeles:20260717T180000\r\n" in data
     assert b"DTEND;TZID=America/Los_Angeles:20260717T210000\r\n" in data
@@ -99,7 +100,7 @@ def test_night_clocks_fall_back_first_and_second_occurrence():
     second = datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=LA)
     assert first.astimezone(UTC) == datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
     assert second.astimezone(UTC) == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
-    event = make_event(start_dt=first.astimezone(UTC), end_dt=second.astimezone(UTC))
+    event = build_event(start_dt=first.astimezone(UTC), end_dt=second.astimezone(UTC))
     data = build([event])
     # RFC 5545 reads a repeated local time as its first occurrence: the first 01:30 can be written
     # in the zone, the second only in UTC.
@@ -117,7 +118,7 @@ def test_night_clocks_fall_back_first_and_second_occurrence():
 
 def test_winter_event_after_the_change_is_pst():
     start = datetime(2026, 11, 1, 2, 0, tzinfo=LA)  # after the repeated hour: PST
-    event = make_event(
+    event = build_event(
         start_dt=start.astimezone(UTC), end_dt=start.astimezone(UTC) + timedelta(hours=2)
     )
     data = build([event])
@@ -130,9 +131,9 @@ def test_winter_event_after_the_change_is_pst():
 
 def test_vtimezone_present_for_each_zone_used():
     events = [
-        make_event(),
-        make_event(id=8, slug="ny", timezone="America/New_York"),
-        make_event(id=9, slug="again"),
+        build_event(),
+        build_event(id=8, slug="ny", timezone="America/New_York"),
+        build_event(id=9, slug="again"),
     ]
     cal = icalendar.Calendar.from_ical(build(events))
     assert sorted(tz["TZID"] for tz in cal.walk("VTIMEZONE")) == [
@@ -157,7 +158,7 @@ def test_vtimezone_present_for_each_zone_used():
 )
 def test_vtimezone_gives_every_year_its_offset(local, offset):
     start = local.replace(tzinfo=LA).astimezone(UTC)
-    event = make_event(start_dt=start, end_dt=start + timedelta(hours=2))
+    event = build_event(start_dt=start, end_dt=start + timedelta(hours=2))
     data = build([event])
     ours, theirs = parse_both(data)
     uid = event_uid(event, BASE_URL)
@@ -170,7 +171,7 @@ def test_vtimezone_widens_for_an_event_past_its_years():
     # Checked with icalendar only: vobject keeps the first definition of a TZID it saw in the
     # process (as calendar apps may), which is why every other document carries the same one.
     start = datetime(2063, 7, 1, 19, 0, tzinfo=LA).astimezone(UTC)
-    event = make_event(start_dt=start, end_dt=start + timedelta(hours=2))
+    event = build_event(start_dt=start, end_dt=start + timedelta(hours=2))
     data = build([event])
     assert b"RDATE:20630311T030000\r\n" in data
     cal = icalendar.Calendar.from_ical(data)
@@ -186,10 +187,10 @@ def test_vtimezone_is_the_same_in_every_document_and_lists_one_rdate_a_line():
     def vtimezone(data: bytes) -> bytes:
         return data[data.index(b"BEGIN:VTIMEZONE") : data.index(b"END:VTIMEZONE")]
 
-    a = build([make_event()])
+    a = build([build_event()])
     b = build(
         [
-            make_event(
+            build_event(
                 start_dt=datetime(2030, 2, 1, tzinfo=UTC), end_dt=datetime(2030, 2, 2, tzinfo=UTC)
             )
         ]
@@ -201,7 +202,7 @@ def test_vtimezone_is_the_same_in_every_document_and_lists_one_rdate_a_line():
 
 
 def test_crlf_line_endings_only():
-    data = build([make_event(description_en="Line one\nLine two")])
+    data = build([build_event(description_en="Line one\nLine two")])
     assert data.endswith(b"\r\n")
     assert data.count(b"\n") == data.count(b"\r\n")
     assert b"\\n" in data  # a newline inside a text value is escaped, not a line break
@@ -209,7 +210,7 @@ def test_crlf_line_endings_only():
 
 def test_long_descriptions_are_folded_at_75_octets():
     text = "Únete a la celebración de quince años de lucha por la justicia migratoria. " * 8
-    event = make_event(description_es=text)
+    event = build_event(description_es=text)
     data = build([event], language="es")
     lines = data.split(b"\r\n")
     assert all(len(line) <= 75 for line in lines)
@@ -222,7 +223,7 @@ def test_long_descriptions_are_folded_at_75_octets():
 
 
 def test_spanish_text_when_language_is_es():
-    event = make_event()
+    event = build_event()
     ours, theirs = parse_both(build([event], language="es", footer=HOTLINE))
     uid = event_uid(event, BASE_URL)
     assert ours[uid]["SUMMARY"] == theirs[uid].summary.value == "Gala de aniversario"
@@ -230,7 +231,7 @@ def test_spanish_text_when_language_is_es():
 
 
 def test_english_when_spanish_is_missing():
-    event = make_event(title_es=None, description_es="")
+    event = build_event(title_es=None, description_es="")
     ours, _ = parse_both(build([event], language="es"))
     vevent = ours[event_uid(event, BASE_URL)]
     assert vevent["SUMMARY"] == "Anniversary gala"
@@ -238,15 +239,15 @@ def test_english_when_spanish_is_missing():
 
 
 def test_description_ends_with_the_footer():
-    event = make_event(description_en="")
+    event = build_event(description_en="")
     ours, theirs = parse_both(build([event], footer=HOTLINE))
     assert theirs[event_uid(event, BASE_URL)].description.value == HOTLINE
-    ours, _ = parse_both(build([make_event()], footer=HOTLINE))
+    ours, _ = parse_both(build([build_event()], footer=HOTLINE))
     assert str(ours[event_uid(event, BASE_URL)]["DESCRIPTION"]).endswith(f"\n\n{HOTLINE}")
 
 
 def test_location_url_status_and_modification():
-    event = make_event()
+    event = build_event()
     ours, theirs = parse_both(build([event], base_url=BASE_URL + "/"))
     uid = event_uid(event, BASE_URL)
     assert theirs[uid].location.value == "Centro Comunitario, 123 Main St, Riverside, CA"
@@ -258,9 +259,9 @@ def test_location_url_status_and_modification():
 
 def test_location_skips_empty_parts():
     events = [
-        make_event(venue_address=""),
-        make_event(id=8, slug="b", venue_name=""),
-        make_event(id=9, slug="c", venue_name="", venue_address=""),
+        build_event(venue_address=""),
+        build_event(id=8, slug="b", venue_name=""),
+        build_event(id=9, slug="c", venue_name="", venue_address=""),
     ]
     ours, _ = parse_both(build(events))
     assert ours["event-7@eventos.example.org"]["LOCATION"] == "Centro Comunitario"
@@ -269,7 +270,7 @@ def test_location_skips_empty_parts():
 
 
 def test_cancelled_event_is_status_cancelled():
-    event = make_event()
+    event = build_event()
     event.cancel()
     ours, theirs = parse_both(build([event]))
     uid = event_uid(event, BASE_URL)
@@ -279,7 +280,7 @@ def test_cancelled_event_is_status_cancelled():
 
 @pytest.mark.parametrize("sequence", [0, 1, 12])
 def test_sequence_equals_ical_sequence(sequence):
-    event = make_event(ical_sequence=sequence)
+    event = build_event(ical_sequence=sequence)
     ours, theirs = parse_both(build([event]))
     uid = event_uid(event, BASE_URL)
     assert ours[uid]["SEQUENCE"] == sequence
@@ -288,7 +289,7 @@ def test_sequence_equals_ical_sequence(sequence):
 
 def test_dtstamp_is_now_in_utc_or_as_given():
     now = datetime(2026, 5, 5, 17, 0, tzinfo=UTC)
-    data = build([make_event()], now=now)
+    data = build([build_event()], now=now)
     assert b"DTSTAMP:20260505T170000Z\r\n" in data
 
 
@@ -302,17 +303,17 @@ def test_empty_calendar_is_valid():
 def test_refresh_interval_for_subscribers():
     from datetime import timedelta as td
 
-    data = build([make_event()], refresh_interval=td(hours=1))
+    data = build([build_event()], refresh_interval=td(hours=1))
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in data
     assert b"X-PUBLISHED-TTL:PT1H\r\n" in data
     cal = icalendar.Calendar.from_ical(data)
     assert cal["REFRESH-INTERVAL"].dt == td(hours=1)
     assert vobject.readOne(data.decode()).contents["x-published-ttl"][0].value == "PT1H"
-    assert b"REFRESH-INTERVAL" not in build([make_event()])
+    assert b"REFRESH-INTERVAL" not in build([build_event()])
 
 
 def test_stable_document_stamps_with_the_last_change_and_repeats_byte_for_byte():
-    event = make_event()
+    event = build_event()
     first = build([event], stable=True)
     assert b"DTSTAMP:20260601T120000Z\r\n" in first
     assert build([event], stable=True) == first
@@ -331,7 +332,7 @@ def test_stable_document_stamps_with_the_last_change_and_repeats_byte_for_byte()
     ],
 )
 def test_escaping_and_folding_read_back_exactly(text):
-    event = make_event(description_en=text)
+    event = build_event(description_en=text)
     data = build([event])
     for line in data.split(b"\r\n"):
         assert len(line) <= 75

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from eventsvc.checkin.models import DoorPass
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.mail.models import OutboxMessage
 from eventsvc.mail.services import deliver_pending
 from eventsvc.rsvps.models import Rsvp, RsvpStatus
+from tests.factories import make_door_pass
 
 ANA = {
     "name": "Ana Díaz",
@@ -59,14 +59,11 @@ def test_page_lists_everything_stored_about_the_rsvp(app, client, event_id):
     location = rsvp_page(app, client, event_id)
     with app.app_context():
         rsvp = db.session.scalar(select(Rsvp))
-        door = DoorPass(
-            event_id=event_id,
+        door = make_door_pass(
+            db.session.get(Event, event_id),
             label="North door",
-            token_hash="x" * 64,
-            token_salt="s" * 32,
             expires_dt=utc_now() + timedelta(days=1),
         )
-        db.session.add(door)
         rsvp.tickets[0].check_in(utc_now(), door=door)
         db.session.commit()
     page = client.get(location).get_data(as_text=True)
