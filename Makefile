@@ -17,12 +17,12 @@ run: install translations db seed vendor
 test: install-test translations browser-deps vendor
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	node --test tests/js/
+	node --test tests/js/*.test.mjs
 	$(BIN)/pytest
 
 # The door scanner's queue and verdict logic (static/js/scanner/), in Node's own test runner.
 js-test:
-	node --test tests/js/
+	node --test tests/js/*.test.mjs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
