@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import wraps
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
@@ -15,10 +16,11 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from eventsvc.auth.models import Role
+from eventsvc.checkin.api_schema import Problem, body_problem, query_problem
 from eventsvc.checkin.attendees import search_attendees
 from eventsvc.checkin.doors import Door, door_for_token, is_valid_id
 from eventsvc.checkin.models import CheckInResult
-from eventsvc.checkin.openapi import OPENAPI, parameter_errors, request_errors
+from eventsvc.checkin.openapi import OPENAPI
 from eventsvc.checkin.services import (
     Verdict,
     check_in,
@@ -216,31 +218,31 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not JSON")  # NaN, Infinity: Python reads them, JSON has none
 
 
-def _json_body() -> dict:
-    """Return the request's JSON object, or raise bad_request for anything else."""
+def _json_body() -> Any:
+    """Return the request's JSON value, or raise bad_request when it is not JSON that can be read.
+
+    Whether the value is what the operation takes (an object of the right fields) is for the
+    document to say: see _check_in_request().
+    """
     if not request.is_json:
         raise DomainError("bad_request", _("Send a JSON object."))
     try:
         text = request.get_data(cache=False).decode("utf-8")  # JSON on the wire is UTF-8
-        body = json.loads(text, parse_constant=_not_json)
+        return json.loads(text, parse_constant=_not_json)
     except RequestEntityTooLarge:
         raise DomainError("bad_request", _("The request is too large.")) from None
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to read
-        body = None
-    if not isinstance(body, dict):
-        raise DomainError("bad_request", _("Send a JSON object."))
-    return body
+        raise DomainError("bad_request", _("Send a JSON object.")) from None
 
 
 def _scanned_at(value: str | None) -> datetime | None:
     """Return a scan's device time in UTC; None (the server's time) when it is not believable.
 
-    The document has already checked value is text of at most 64 characters.
+    The document has checked the text (printable ASCII, at most 64 characters); what it
+    cannot say is whether the text is a time with an offset that UTC can hold.
     """
     if value is None:
         return None
-    if not value.isascii() or not value.isprintable():  # fromisoformat lets some through
-        raise DomainError("bad_request", _scanned_at_message())
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
@@ -258,35 +260,35 @@ def _scanned_at_message() -> str:
     return _("scanned_at must be an ISO 8601 time with its offset, like 2026-07-04T19:30:00Z.")
 
 
-def _check_in_problem(field: str | None, keyword: str) -> str:
-    """Return what the volunteer's device is told about a body the document refuses."""
-    if field == "code":
-        if keyword == "type":
+def _check_in_message(problem: Problem) -> str:
+    """Return what a scanner is told about the first rule of CheckInRequest its body breaks."""
+    match problem:
+        case Problem(None, "oneOf"):
+            return _("Send either a code or a ticket_id.")
+        case Problem(None, _):
+            return _("Send a JSON object.")
+        case Problem("code", "type"):
             return _("The code must be text.")
-        return _("This is not a ticket code: it is too long.")
-    if field == "ticket_id":
-        return _("ticket_id must be a whole number from 1 to 2147483647.")
-    if field == "client_scan_id":
-        return _("client_scan_id must be 8 to 64 letters, digits or - _ . : (a UUID).")
-    if field == "scanned_at":
-        return _scanned_at_message()
-    return _("Send either a code or a ticket_id.")
+        case Problem("code", _):
+            return _("This is not a ticket code: it is too long.")
+        case Problem("ticket_id", _):
+            return _("ticket_id must be a whole number from 1 to 2147483647.")
+        case Problem("client_scan_id", _):
+            return _("client_scan_id must be 8 to 64 letters, digits or - _ . : (a UUID).")
+        case Problem("scanned_at", _):
+            return _scanned_at_message()
+    raise LookupError(f"CheckInRequest has no message for {problem}")
 
 
-#: Which of several problems a body is told about first: the choice of code or ticket first.
-_PROBLEM_ORDER = (None, "code", "ticket_id", "client_scan_id", "scanned_at")
-
-
-def _check_in_request(body: dict) -> dict:
+def _check_in_request(body: Any) -> dict:
     """Return check_in()'s arguments from a request body, or raise bad_request saying why.
 
-    The rules are the document's CheckInRequest schema; a field sent as null counts as absent.
+    The rules are the document's CheckInRequest schema: of the rules a body breaks, the first
+    the schema writes is the one the scanner is told about.
     """
-    body = {key: value for key, value in body.items() if value is not None}
-    problems = [p for p in request_errors("CheckInRequest", body) if p[0] in _PROBLEM_ORDER]
-    if problems:
-        field, keyword = min(problems, key=lambda p: _PROBLEM_ORDER.index(p[0]))
-        raise DomainError("bad_request", _check_in_problem(field, keyword))
+    problem = body_problem("/events/{event_id}/checkins", "post", body)
+    if problem is not None:
+        raise DomainError("bad_request", _check_in_message(problem))
     return {
         "code": body.get("code"),
         "ticket_id": body.get("ticket_id"),
@@ -322,7 +324,7 @@ def undo(event_id: int, scan_id: int):
 def search(event_id: int):
     """Find attendees by name (at least two letters), with their tickets."""
     query = request.args.get("q", "")
-    if parameter_errors("/events/{event_id}/search", "get", {"q": query}):
+    if query_problem("/events/{event_id}/search", "get", "q", query) is not None:
         raise DomainError("bad_request", _("Search for a name of at most 100 characters."))
     results = search_attendees(g.door.event, query)
     return jsonify(

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import func, select
 
 from eventsvc.checkin.models import CheckIn, DoorPass
-from eventsvc.checkin.openapi import OPENAPI
 from eventsvc.db import utc_now
 from eventsvc.extensions import db
 from eventsvc.rsvps.models import Rsvp, Ticket
@@ -338,21 +337,6 @@ def test_staff_session_needs_csrf(make_app, door, create_staff_user):
         f"/api/v1/events/{door['event_id']}/checkins", json={"code": door["codes"][0]}
     )
     assert response.status_code == 400
-
-
-def test_openapi_describes_every_api_route(app, client):
-    spec = client.get("/api/v1/openapi.json").get_json()
-    assert spec == OPENAPI and spec["openapi"].startswith("3.1")
-    documented = {
-        (path.replace("{", "<").replace("}", ">"), method.upper())
-        for path, methods in spec["paths"].items()
-        for method in methods
-    }
-    for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/v1/") and rule.endpoint != "api.openapi":
-            path = rule.rule.removeprefix("/api/v1").replace("<int:", "<")
-            for method in rule.methods - {"HEAD", "OPTIONS"}:
-                assert (path, method) in documented, (path, method)
 
 
 def test_a_check_in_is_at_most_three_statements(app, client, door):
