@@ -105,7 +105,7 @@ def event_overview(event_id: int):
     return render_template(
         "admin/events/overview.html",
         event=event,
-        counts=seat_summary(event),
+        counts=seat_summary(event, checked_in=True),
         to_tell=len(attendees_to_tell(event)),
         rsvp_opens=_when(event.rsvp_opens_dt, event),
         rsvp_closes=_when(event.rsvp_closes_dt, event),

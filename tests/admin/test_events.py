@@ -623,6 +623,22 @@ def test_dashboard_shows_counts_and_the_current_events_door(
     assert re.search(r"<th scope=\"row\">Main entrance</th><td class=\"num\">1</td>", page)
 
 
+def test_event_overview_counts_confirmed_seats_and_people_checked_in(
+    app, client, organiser, door_night
+):
+    with app.app_context():
+        event = db.session.get(Event, door_night["event_id"])
+        check_in(
+            Door(event=event, door_pass=db.session.get(DoorPass, door_night["main"])),
+            code=door_night["codes"][0],
+        )
+        db.session.commit()
+        capacity = event.capacity
+    page = client.get(f"/admin/events/{door_night['event_id']}").get_data(as_text=True)
+    assert f"<dd>4 of {capacity} seats</dd>" in page
+    assert "<dt>Checked in</dt><dd>1</dd>" in page
+
+
 def test_dashboard_without_an_event_today_has_no_door_view(app, client, organiser, make_event):
     make_event(starts_in=timedelta(days=3))
     page = client.get("/admin/").get_data(as_text=True)
