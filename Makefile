@@ -68,13 +68,23 @@ node_modules/.installed: package.json package-lock.json
 VENDOR := static/vendor
 ZXING := node_modules/zxing-wasm
 
-vendor: $(VENDOR)/zxing-wasm/.copied
+vendor: $(VENDOR)/zxing-wasm/.copied $(VENDOR)/noble-ed25519/.copied
 
 $(VENDOR)/zxing-wasm/.copied: node_modules/.installed
 	rm -rf $(VENDOR)/zxing-wasm
 	mkdir -p $(VENDOR)/zxing-wasm
 	cp $(ZXING)/dist/iife/reader/index.js $(VENDOR)/zxing-wasm/zxing-reader.js
 	cp $(ZXING)/dist/reader/zxing_reader.wasm $(ZXING)/LICENSE $(VENDOR)/zxing-wasm/
+	touch $@
+
+# Ed25519 for phones whose browser lacks it in WebCrypto: the scanner checks ticket signatures
+# offline (static/js/scanner/ticket.js). One ES module with no imports, loaded only when needed.
+NOBLE := node_modules/@noble/ed25519
+
+$(VENDOR)/noble-ed25519/.copied: node_modules/.installed
+	rm -rf $(VENDOR)/noble-ed25519
+	mkdir -p $(VENDOR)/noble-ed25519
+	cp $(NOBLE)/index.js $(NOBLE)/LICENSE $(VENDOR)/noble-ed25519/
 	touch $@
 
 # Browser tests drive Debian's Chromium; as root we install it, otherwise we say what is missing.

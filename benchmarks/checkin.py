@@ -25,6 +25,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -55,6 +56,7 @@ class Load:
 def prepare_tickets(target, count: int) -> tuple[int, str, list[str], list[int]]:
     """Create confirmed RSVPs (one ticket each) and a door link; return ids, token and codes."""
     from eventsvc.checkin.doors import create_door_pass, door_pass_token
+    from eventsvc.db import utc_now
     from eventsvc.events.models import Event
     from eventsvc.extensions import db
     from eventsvc.rsvps.services import RsvpData, submit_rsvp
@@ -63,6 +65,9 @@ def prepare_tickets(target, count: int) -> tuple[int, str, list[str], list[int]]
     app = harness.app_for(target)
     with app.app_context():
         event = db.session.scalar(db.select(Event).where(Event.slug == harness.SLUG))
+        # Doors open today: a scan outside the event's day only asks to confirm (wrong_day).
+        event.start_dt = utc_now() + timedelta(minutes=30)
+        event.end_dt = event.start_dt + timedelta(hours=3)
         outcomes = [
             submit_rsvp(
                 event,

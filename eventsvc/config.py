@@ -65,6 +65,9 @@ class Defaults:
     MEMORIAL_PHOTO_MAX_SIDE = 1600
     #: Approved tributes per page on an honoree's page.
     MEMORIAL_TRIBUTES_PER_PAGE = 10
+    #: Minutes before an event starts that its door admits without asking; earlier (or after
+    #: its door links end) the scanner warns "This ticket is for …" and the volunteer confirms.
+    DOOR_EARLY_MINUTES = 120
     #: Days after an event ends before `flask eventsvc purge` erases its attendees' personal data.
     RSVP_PURGE_DAYS = 14
     #: Days before the purge deletes a sign-up that was never confirmed.

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from eventsvc.admin.blueprint import bp, event_or_404
-from eventsvc.checkin.activity import DoorActivity, door_activity
+from eventsvc.checkin.activity import DoorActivity, DoorProblems, door_activity, door_problems
 from eventsvc.errors import DomainError
 from eventsvc.events.display import babel_locale
 from eventsvc.events.forms import COMMON_TIMEZONES, CancelEventForm, EventForm
@@ -237,10 +237,60 @@ def _result_label(code: str, undone: bool) -> str:
     }.get(code, _("Not valid"))
 
 
+def _scan_door(scan) -> str:
+    return (
+        (scan.door_pass.label if scan.door_pass else None)
+        or (scan.staff.name if scan.staff else "")
+        or _("Back office")
+    )
+
+
+def problems_view(event: Event, problems: DoorProblems | None = None) -> dict:
+    """Return the conflicts of offline scanning and the scans of phones with a wrong clock."""
+    problems = problems or door_problems(event)
+    conflicts = []
+    for conflict in problems.conflicts:
+        scan, ticket = conflict.scan, conflict.scan.ticket
+        rsvp = ticket.rsvp if ticket else None
+        name = ""
+        if rsvp is not None:
+            name = _(
+                "%(name)s (person %(position)d of %(size)d)",
+                name=rsvp.name,
+                position=ticket.position,
+                size=rsvp.party_size,
+            )
+        first = _("not admitted: %(why)s", why=_result_label(scan.result, False))
+        if conflict.admitted_dt is not None:
+            first = _(
+                "%(time)s at %(door)s",
+                time=_time(conflict.admitted_dt, event),
+                door=conflict.admitted_door or _("Back office"),
+            )
+        conflicts.append(
+            {
+                "time": _time(scan.scanned_dt, event),
+                "door": _scan_door(scan),
+                "name": name,
+                "first": first,
+            }
+        )
+    skewed = [
+        {
+            "time": _time(scan.scanned_dt, event),
+            "door": _scan_door(scan),
+            "offset": _("%(minutes)+d min", minutes=round(scan.clock_offset_s / 60)),
+        }
+        for scan in problems.skewed
+    ]
+    return {"conflicts": conflicts, "skewed": skewed}
+
+
 def live_view(event: Event, activity: DoorActivity | None = None) -> dict:
     """Return the live door view of an event, as the page shows it and live.json sends it."""
     activity = activity or door_activity(event)
     return {
+        **problems_view(event),
         "event_id": event.id,
         "checked_in": activity.stats.checked_in,
         "confirmed": activity.stats.confirmed,
@@ -255,9 +305,7 @@ def live_view(event: Event, activity: DoorActivity | None = None) -> dict:
             {
                 "at": scan.created_dt.astimezone(UTC).isoformat().replace("+00:00", "Z"),
                 "time": _time(scan.created_dt, event),
-                "door": (scan.door_pass.label if scan.door_pass else None)
-                or (scan.staff.name if scan.staff else "")
-                or _("Back office"),
+                "door": _scan_door(scan),
                 "result": scan.result,
                 "label": _result_label(scan.result, scan.is_undone),
                 # Only an admission names someone (older logs named refused tickets too).

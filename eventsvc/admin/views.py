@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from eventsvc.admin.blueprint import bp, event_or_404
-from eventsvc.admin.events import LIVE_REFRESH_SECONDS, live_view
+from eventsvc.admin.events import LIVE_REFRESH_SECONDS, live_view, problems_view
 from eventsvc.auth.models import Role
-from eventsvc.checkin.doors import create_door_pass, door_pass_token, revoke_door_pass
+from eventsvc.checkin.doors import (
+    create_door_pass,
+    door_pass_token,
+    revoke_door_pass,
+    scanner_events,
+)
 from eventsvc.checkin.forms import DoorPassForm
 from eventsvc.checkin.models import DoorPass
 from eventsvc.errors import DomainError
@@ -25,8 +29,7 @@ from eventsvc.rsvps.seats import seat_summaries
 def dashboard():
     """Show the start page: upcoming events and the door live; volunteers get the scanners."""
     if not current_user.has_role(Role.organiser):  # no counts, no attendees: the door only
-        events = db.session.scalars(select(Event).order_by(Event.start_dt.desc())).all()
-        return render_template("admin/dashboard.html", events=events, organiser=False)
+        return render_template("admin/dashboard.html", events=scanner_events(), organiser=False)
     upcoming = back_office_events()["upcoming"]
     current = current_event()
     return render_template(
@@ -73,6 +76,7 @@ def doors(event_id: int):
             event=event,
             form=form,
             passes=[(d, _door_url(d)) for d in passes],
+            problems=problems_view(event),
         ),
         400 if form.is_submitted() else 200,
     )

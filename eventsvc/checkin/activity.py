@@ -86,3 +86,56 @@ def door_activity(event: Event, *, recent: int = 10) -> DoorActivity:
         per_quarter=per_quarter,
         recent=list(scans),
     )
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A ticket a phone let in offline that the server refused: who, where, and the first entry."""
+
+    scan: CheckIn
+    #: The ticket's admission that stands (None: the ticket was cancelled or replaced instead).
+    admitted_dt: datetime | None
+    admitted_door: str | None
+
+
+@dataclass(frozen=True)
+class DoorProblems:
+    """What the organisers should look at after offline scanning."""
+
+    conflicts: list[Conflict]
+    #: Scans from a device whose clock was more than five minutes off, newest first.
+    skewed: list[CheckIn]
+
+
+def door_problems(event: Event, *, limit: int = 50) -> DoorProblems:
+    """Return the conflicts and the scans of devices with a wrong clock (two queries)."""
+    first_door = DoorPass.__table__.alias("first_door")
+    first_staff = StaffUser.__table__.alias("first_staff")
+    rows = db.session.execute(
+        select(CheckIn, Ticket.checked_in_dt, first_door.c.label, first_staff.c.name)
+        .join(Ticket, Ticket.id == CheckIn.ticket_id)
+        .outerjoin(first_door, first_door.c.id == Ticket.checked_in_door_id)
+        .outerjoin(first_staff, first_staff.c.id == Ticket.checked_in_by_staff_id)
+        .where(CheckIn.event_id == event.id, CheckIn.is_conflict)
+        .options(
+            joinedload(CheckIn.door_pass),
+            joinedload(CheckIn.staff),
+            joinedload(CheckIn.ticket).joinedload(Ticket.rsvp),
+        )
+        .order_by(CheckIn.created_dt.desc(), CheckIn.id.desc())
+        .limit(limit)
+    ).all()
+    skewed = db.session.scalars(
+        select(CheckIn)
+        .where(CheckIn.event_id == event.id, CheckIn.clock_offset_s.is_not(None))
+        .options(joinedload(CheckIn.door_pass), joinedload(CheckIn.staff))
+        .order_by(CheckIn.created_dt.desc(), CheckIn.id.desc())
+        .limit(limit)
+    ).all()
+    return DoorProblems(
+        conflicts=[
+            Conflict(scan, admitted_dt, door_label or staff_name)
+            for scan, admitted_dt, door_label, staff_name in rows
+        ],
+        skewed=list(skewed),
+    )

@@ -26,7 +26,7 @@ from eventsvc.checkin.models import DoorPass
 from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError, Forbidden
-from eventsvc.events.models import Event
+from eventsvc.events.models import Event, EventStatus
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.security import link_token, token_hash
@@ -54,6 +54,8 @@ class EventRef:
     id: int
     timezone: str
     purged_dt: datetime | None = None
+    start_dt: datetime | None = None
+    end_dt: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,29 @@ class Door:
         return self.staff.name if self.staff is not None else ""
 
 
+def door_window(event: Event | EventRef, early_minutes: int) -> tuple[datetime, datetime]:
+    """Return when the door admits without asking: (opens, closes).
+
+    From early_minutes before the start until the door links end (the end + DOOR_PASS_GRACE).
+    """
+    return event.start_dt - timedelta(minutes=early_minutes), event.end_dt + DOOR_PASS_GRACE
+
+
+def scanner_events(*, now: datetime | None = None) -> list[Event]:
+    """Return the events a volunteer may scan at: published and not over, soonest first.
+
+    Today's event (started or not) comes first; past, draft and cancelled events are left out.
+    """
+    now = now or utc_now()
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(Event.status == EventStatus.published, Event.end_dt > now)
+            .order_by(Event.start_dt, Event.id)
+        )
+    )
+
+
 # --- door passes ------------------------------------------------------------------------------
 
 
@@ -91,7 +116,11 @@ def door_pass_token(door_pass: DoorPass) -> str:
 
 
 def create_door_pass(event: Event, label: str, *, actor: StaffUser | None = None) -> DoorPass:
-    """Create a door link for one event; it expires when the event ends plus a grace period."""
+    """Create a door link for one event; it expires when the event ends plus a grace period.
+
+    A draft or a cancelled event has no door: asking for a link raises its Forbidden.
+    """
+    check_event_open(event.status)
     label = " ".join(label.split())
     if not label or len(label) > 80:
         raise DomainError("invalid_label", _("Give the door a name of up to 80 characters."))
@@ -134,7 +163,8 @@ def revoke_door_pass(
 
 
 #: Seconds a worker reuses a door link's lookup for check-ins. The admission itself checks that
-#: the link is still open, so a link switched off stops at its very next scan all the same.
+#: the link and its event are still open, so a link switched off (or its event cancelled or
+#: made a draft again) stops at its very next scan all the same.
 DOOR_CACHE_SECONDS = 30
 
 
@@ -156,9 +186,10 @@ def door_for_token(token: str, *, now: datetime | None = None, reuse: bool = Fal
     row = db.session.execute(_door_query(), {"token_hash": key}).one_or_none()
     if row is None:
         raise Forbidden("door_unknown", _("This door link is not valid."))
+    check_event_open(row.status)  # first: "cancelled" says more than "switched off"
     _check_open(row.revoked_dt, row.expires_dt, now or utc_now())
     door = Door(
-        event=EventRef(row.event_id, row.timezone, row.purged_dt),
+        event=EventRef(row.event_id, row.timezone, row.purged_dt, row.start_dt, row.end_dt),
         door_pass=DoorPassRef(row.id, row.label),
     )
     _recent_doors[key] = (time.monotonic() + DOOR_CACHE_SECONDS, replace(door, verified=False))
@@ -172,15 +203,26 @@ def _check_open(revoked_dt: datetime | None, expires_dt: datetime, now: datetime
         raise Forbidden("door_expired", _("This door link has expired."))
 
 
+def check_event_open(status: EventStatus) -> None:
+    """Raise Forbidden unless the event is published: a draft or cancelled event has no door."""
+    if status == EventStatus.cancelled:
+        raise Forbidden("event_cancelled", _("This event was cancelled."))
+    if status != EventStatus.published:
+        raise Forbidden("event_draft", _("This event is not published yet: its door is closed."))
+
+
 def check_door_still_open(door: Door, now: datetime) -> None:
-    """Look again at a reused door link: switched off or expired since, it opens nothing."""
+    """Look again at a reused door link: switched off, expired or its event called off since."""
     if door.door_pass is None or door.verified:
         return
     row = db.session.execute(
-        select(DoorPass.revoked_dt, DoorPass.expires_dt).where(DoorPass.id == door.door_pass.id)
+        select(DoorPass.revoked_dt, DoorPass.expires_dt, Event.status)
+        .join(Event, Event.id == DoorPass.event_id)
+        .where(DoorPass.id == door.door_pass.id)
     ).one_or_none()
     if row is None:  # deleted with its event since
         raise Forbidden("door_unknown", _("This door link is not valid."))
+    check_event_open(row.status)
     _check_open(row.revoked_dt, row.expires_dt, now)
 
 
@@ -195,6 +237,9 @@ def _door_query() -> Select:
             DoorPass.event_id,
             Event.timezone,
             Event.purged_dt,
+            Event.status,
+            Event.start_dt,
+            Event.end_dt,
         )
         .join(Event, Event.id == DoorPass.event_id)
         .where(DoorPass.token_hash == bindparam("token_hash"))

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventsvc.db import UTCDateTime, utc_now
@@ -42,6 +42,9 @@ class CheckInResult(StrEnum):
     waitlisted = "waitlisted"
     #: A code of an event whose attendees' data was purged.
     expired = "expired"
+    #: Outside the event's day (before its doors open, after its door links end): nothing is
+    #: done or logged until the volunteer confirms and the scan comes again with confirm_day.
+    wrong_day = "wrong_day"
 
 
 class DoorPass(db.Model):
@@ -86,6 +89,10 @@ class DoorPass(db.Model):
         return f"<DoorPass {self.id} event={self.event_id} {self.label!r}>"
 
 
+#: A device clock further off than this from the server's flags its scans (and is corrected).
+CLOCK_SKEW_LIMIT_S = 5 * 60
+
+
 class CheckIn(db.Model):
     """One scan or search at a door and what it answered; the log behind the live door view."""
 
@@ -115,6 +122,15 @@ class CheckIn(db.Model):
     result: Mapped[str] = mapped_column(String(40))
     is_undone: Mapped[bool] = mapped_column(default=False)
     undone_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The phone admitted the holder while offline, from its snapshot, and sent the scan later.
+    is_offline: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: An offline admission the server could not honour (the ticket was already in, cancelled
+    #: or replaced): someone came in twice or on a dead ticket. Names its ticket, unlike other
+    #: refusals, because the person did come in at this event; organisers see it at the door view.
+    is_conflict: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Seconds the device's clock was ahead (negative: behind) of the server's, when more than
+    #: CLOCK_SKEW_LIMIT_S off; scanned_dt is then corrected by it. None: the clock was fine.
+    clock_offset_s: Mapped[int | None] = mapped_column()
 
     event: Mapped[Event | None] = relationship()
     ticket: Mapped[Ticket | None] = relationship()

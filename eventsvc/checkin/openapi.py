@@ -24,7 +24,8 @@ def _not_null(field: str) -> dict:
 _ERRORS = {
     "401": {"description": "No door token and no staff session", "content": _json("Error")},
     "403": {
-        "description": "Door link expired, revoked, unknown, or for another event",
+        "description": "Door link expired, revoked, unknown, or for another event; or its "
+        "event cancelled (event_cancelled) or not published (event_draft)",
         "content": _json("Error"),
     },
     "404": {"description": "No such event (staff session)", "content": _json("Error")},
@@ -57,10 +58,11 @@ _SCHEMAS = {
         "properties": {
             "error": {
                 "type": "string",
-                "description": "Machine-readable code: bad_request, csrf_failed, "
-                "duplicate_scan_id, not_undoable (400); unauthorized (401); door_expired, "
-                "door_revoked, door_unknown, wrong_door (403); not_found (404); "
-                "method_not_allowed (405); too_large (413); rate_limited (429).",
+                "description": "Machine-readable code: bad_request, closed, csrf_failed, "
+                "duplicate_scan_id, not_admitted, not_undoable, party_too_large (400); "
+                "unauthorized (401); door_expired, door_revoked, door_unknown, event_cancelled, "
+                "event_draft, wrong_door (403); not_found (404); method_not_allowed (405); "
+                "full (409); too_large (413); rate_limited (429).",
             },
             "message": {"type": "string", "description": "The same in the caller's language."},
         },
@@ -99,6 +101,25 @@ _SCHEMAS = {
                 "server's is not believed: the scan is logged at the time the server received "
                 "it.",
             },
+            "sent_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "maxLength": 64,
+                "pattern": "^[ -~]*$",
+                "description": "The device's clock when it sent this request. A device more "
+                "than 5 minutes off has its scanned_at corrected by the difference, and the "
+                "scan is flagged for the organisers.",
+            },
+            "offline": {
+                "type": ["boolean", "null"],
+                "description": "true: the scanner already let the holder in while offline "
+                "(from its snapshot). Refused now, the scan is logged as a conflict.",
+            },
+            "confirm_day": {
+                "type": ["boolean", "null"],
+                "description": "true: the volunteer confirmed a scan outside the event's day "
+                "(after a wrong_day answer).",
+            },
         },
     },
     "Verdict": {
@@ -124,7 +145,8 @@ _SCHEMAS = {
                 "(checked_in_at, door); invalid: not a code we signed; other_event; unknown: no "
                 "such ticket; cancelled: the RSVP or the event was cancelled; replaced: an older "
                 "code of a re-issued ticket; waitlisted: no seat yet; expired: a code of an "
-                "event whose attendees' data was purged.",
+                "event whose attendees' data was purged; wrong_day: a scan outside the event's "
+                "day (day), nothing done: send it again with confirm_day to admit.",
             },
             "ok": {"type": "boolean"},
             "message": {"type": "string"},
@@ -157,6 +179,135 @@ _SCHEMAS = {
                 "language, like 7:30 PM.",
             },
             "door": {"type": ["string", "null"]},
+            "first_name": {
+                "type": ["string", "null"],
+                "description": "With already_checked_in: the first word of the holder's name, "
+                "so the volunteer can ask who came in before (the message says it too).",
+            },
+            "conflict": {
+                "type": "boolean",
+                "description": "An offline admission (offline: true) that the server refused: "
+                "both scans are logged and organisers see the conflict.",
+            },
+            "day": {
+                "type": ["string", "null"],
+                "description": "With wrong_day: the event's day, like Thu, Dec 10.",
+            },
+        },
+    },
+    "Snapshot": {
+        "type": "object",
+        "required": ["event_id", "revision", "full", "count", "window", "tickets"],
+        "additionalProperties": False,
+        "properties": {
+            "event_id": _ID,
+            "revision": {
+                "type": "string",
+                "description": "Send it back as since= to get only what changed after it.",
+            },
+            "full": {
+                "type": "boolean",
+                "description": "true: every ticket of the event (replace your copy); false: "
+                "the tickets changed since the revision asked for (merge them).",
+            },
+            "count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "How many tickets the event has: holding more after a merge "
+                "means one was deleted; ask again without since.",
+            },
+            "window": {
+                "type": "object",
+                "required": ["opens_at", "closes_at", "day"],
+                "additionalProperties": False,
+                "properties": {
+                    "opens_at": {"type": "string", "format": "date-time"},
+                    "closes_at": {"type": "string", "format": "date-time"},
+                    "day": {"type": "string"},
+                },
+                "description": "Outside it, a scan asks the volunteer to confirm.",
+            },
+            "tickets": {
+                "type": "array",
+                "description": "[ticket id, fingerprint (first 8 hex digits of SHA-256 over "
+                "the code's 6-byte seed), state, checked in at (Unix seconds, 0: not in)]. No "
+                "names.",
+                "items": {
+                    "type": "array",
+                    "prefixItems": [
+                        {"type": "integer"},
+                        {"type": "string", "pattern": "^[0-9a-f]{8}$"},
+                        {"enum": ["valid", "void", "cancelled", "waitlisted"]},
+                        {"type": "integer", "minimum": 0},
+                    ],
+                    "items": False,
+                    "minItems": 4,
+                },
+            },
+        },
+    },
+    "WalkInRequest": {
+        "type": "object",
+        "description": "A party that came without an RSVP: added with no email or phone and "
+        "admitted at once. Fields not listed here are ignored.",
+        "required": ["party_size", "client_scan_id"],
+        "properties": {
+            "party_size": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 20,
+                "description": "How many people; the event's own limit of a party applies too "
+                "(party_too_large).",
+            },
+            "client_scan_id": {
+                "type": "string",
+                "minLength": 8,
+                "maxLength": 64,
+                "pattern": "^[A-Za-z0-9_.:-]*$",
+                "description": "Made by the scanner for each walk-in (a UUID); sent again, it "
+                "is the same walk-in and gets the first answer again.",
+            },
+            "first_name": {
+                "type": ["string", "null"],
+                "maxLength": 60,
+                "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
+                "description": "If the guest gives one; the party is added as Walk-in "
+                "otherwise. No control characters.",
+            },
+            "scanned_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "maxLength": 64,
+                "pattern": "^[ -~]*$",
+                "description": "When the volunteer pressed Admit, as in a check-in.",
+            },
+            "sent_at": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "maxLength": 64,
+                "pattern": "^[ -~]*$",
+                "description": "The device's clock when it sent this request, as in a check-in.",
+            },
+        },
+    },
+    "WalkIn": {
+        "type": "object",
+        "required": ["result", "ok", "message", "scan_id", "party_size", "replay"],
+        "additionalProperties": False,
+        "properties": {
+            "result": {"const": "ok"},
+            "ok": {"const": True},
+            "message": {"type": "string"},
+            "scan_id": {
+                "type": ["integer", "null"],
+                "description": "The first person's admission in the scan log.",
+            },
+            "party_size": {"type": "integer", "minimum": 1},
+            "replay": {
+                "type": "boolean",
+                "description": "The same walk-in sent again (the same client_scan_id): the "
+                "first answer again, nobody added twice.",
+            },
         },
     },
     "Undone": {
@@ -263,6 +414,30 @@ OPENAPI = {
                 },
             }
         },
+        "/events/{event_id}/walkins": {
+            "post": {
+                "summary": "Add and admit a walk-in party (no RSVP, no email, no phone)",
+                "parameters": [_EVENT_ID],
+                "requestBody": {"required": True, "content": _json("WalkInRequest")},
+                "responses": {
+                    "200": {"description": "Admitted", "content": _json("WalkIn")},
+                    **_bad_request(
+                        "A body that is not a JSON object or breaks WalkInRequest "
+                        "(bad_request), a party larger than the event allows (party_too_large), "
+                        "an event that is over (closed), a scan id used by something else "
+                        "(duplicate_scan_id), or a staff session's missing CSRF token "
+                        "(csrf_failed)"
+                    ),
+                    "409": {
+                        "description": "No seat for the party: the event is full or people are "
+                        "waiting for seats (full)",
+                        "content": _json("Error"),
+                    },
+                    **_ERRORS,
+                    **_TOO_LARGE,
+                },
+            }
+        },
         "/events/{event_id}/checkins/{scan_id}/undo": {
             "post": {
                 "summary": "Undo an admission",
@@ -301,6 +476,37 @@ OPENAPI = {
                         "content": _json("SearchResults"),
                     },
                     **_bad_request("A search of more than 100 characters (bad_request)"),
+                    **_ERRORS,
+                },
+            }
+        },
+        "/events/{event_id}/snapshot": {
+            "get": {
+                "summary": "What the scanner needs to judge tickets offline (no names)",
+                "parameters": [
+                    _EVENT_ID,
+                    {
+                        "name": "since",
+                        "in": "query",
+                        "required": False,
+                        "description": "The revision of the copy the scanner holds: only the "
+                        "tickets changed since are sent.",
+                        "schema": {"type": "string", "maxLength": 64, "pattern": "^[ -~]*$"},
+                    },
+                    {
+                        "name": "If-None-Match",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The snapshot, with its ETag",
+                        "content": _json("Snapshot"),
+                    },
+                    "304": {"description": "The scanner's copy is current"},
+                    **_bad_request("A since of more than 64 characters (bad_request)"),
                     **_ERRORS,
                 },
             }

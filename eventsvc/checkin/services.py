@@ -42,12 +42,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from eventsvc.auth.models import StaffUser
-from eventsvc.checkin.doors import Door, check_door_still_open, is_valid_id
+from eventsvc.checkin.doors import Door, check_door_still_open, door_window, is_valid_id
 from eventsvc.checkin.models import CheckIn, CheckInResult, DoorPass
 from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
-from eventsvc.events.models import Event
+from eventsvc.events.models import Event, EventStatus
 from eventsvc.extensions import db
 from eventsvc.i18n import _
 from eventsvc.rsvps.models import Rsvp, Ticket, TicketStatus
@@ -73,6 +73,8 @@ class Verdict:
     door: str | None = None
     #: The same scan arrived again (a retry): this is the first answer, nothing changed.
     is_replay: bool = False
+    #: An offline admission the server could not honour (already in, cancelled, replaced).
+    is_conflict: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -81,7 +83,21 @@ class Verdict:
         return self.result == CheckInResult.ok
 
 
-def _log(door: Door, result: CheckInResult, *, ticket_id, client_scan_id, scanned_dt, now) -> int:
+@dataclass(frozen=True)
+class Scan:
+    """What the scanner said of one scan, besides the ticket: the log's fields."""
+
+    #: scan_key() of the client's scan id: a retry is the same scan.
+    key: str | None = None
+    #: When the device scanned (corrected by its clock's offset), None: when the server got it.
+    scanned_dt: datetime | None = None
+    #: The phone admitted the holder while offline and sends the scan now.
+    offline: bool = False
+    #: The device clock's offset, when more than CLOCK_SKEW_LIMIT_S.
+    clock_offset_s: int | None = None
+
+
+def _log(door: Door, result: CheckInResult, *, ticket_id, scan: Scan, now, conflict=False) -> int:
     """Write one scan to the log and return its id: a plain INSERT, on the door's hot path."""
     return db.session.execute(
         insert(CheckIn.__table__)
@@ -90,11 +106,14 @@ def _log(door: Door, result: CheckInResult, *, ticket_id, client_scan_id, scanne
             ticket_id=ticket_id,
             door_pass_id=door.door_pass.id if door.door_pass else None,
             staff_id=door.staff.id if door.staff else None,
-            scanned_dt=scanned_dt or now,
+            scanned_dt=scan.scanned_dt or now,
             created_dt=now,
-            client_scan_id=client_scan_id,
+            client_scan_id=scan.key,
             result=result,
             is_undone=False,
+            is_offline=scan.offline,
+            is_conflict=conflict,
+            clock_offset_s=scan.clock_offset_s,
         )
         .returning(CheckIn.__table__.c.id)
     ).scalar_one()
@@ -112,22 +131,26 @@ def scan_key(client_scan_id: str | None) -> str | None:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _refused(at: Door, result: CheckInResult, client_scan_id, scanned_dt, now, **known):
-    """Log a refused scan, naming no ticket, and return its verdict; a retry is logged once."""
+def _refused(at: Door, result: CheckInResult, scan: Scan, now, *, conflict_ticket=None, **known):
+    """Log a refused scan and return its verdict; a retry is logged once.
+
+    The log line names no ticket (so nobody, of this event or another), except a conflict's:
+    conflict_ticket is the ticket a phone admitted offline that the server could not honour.
+    """
+    conflict = conflict_ticket is not None
     try:
         with db.session.begin_nested():
             scan_id = _log(
-                at,
-                result,
-                ticket_id=None,  # a refusal's log line names nobody, of this event or another
-                client_scan_id=client_scan_id,
-                scanned_dt=scanned_dt,
-                now=now,
+                at, result, ticket_id=conflict_ticket, scan=scan, now=now, conflict=conflict
             )
     except IntegrityError:
         # The same refused scan sent again (a retry): the first one is in the log already.
-        return Verdict(result, is_replay=True, **known)
-    return Verdict(result, scan_id=scan_id, **known)
+        return Verdict(result, is_replay=True, is_conflict=conflict, **known)
+    if conflict:
+        logger.warning(
+            "Offline admission of ticket %s refused: %s (scan %s)", conflict_ticket, result, scan_id
+        )
+    return Verdict(result, scan_id=scan_id, is_conflict=conflict, **known)
 
 
 @cache
@@ -139,7 +162,8 @@ def _with_log(admit: Update) -> Select:
         insert(CheckIn.__table__)
         .from_select(
             ["event_id", "ticket_id", "door_pass_id", "staff_id", "scanned_dt", "created_dt"]
-            + ["client_scan_id", "result", "is_undone"],
+            + ["client_scan_id", "result", "is_undone", "is_offline", "is_conflict"]
+            + ["clock_offset_s"],
             select(
                 bindparam("the_event", type_=log.event_id.type),
                 bindparam("the_ticket", type_=log.ticket_id.type),
@@ -150,6 +174,9 @@ def _with_log(admit: Update) -> Select:
                 bindparam("scan_id", type_=log.client_scan_id.type),
                 literal(CheckInResult.ok, log.result.type),
                 false(),
+                bindparam("offline", type_=log.is_offline.type),
+                false(),
+                bindparam("clock_offset", type_=log.clock_offset_s.type),
             ).select_from(admitted),
         )
         .returning(log.id)
@@ -162,7 +189,8 @@ def _with_log(admit: Update) -> Select:
 def _admit_statement(*, with_seed: bool, by_door_pass: bool, guarded: bool = True) -> Update:
     """Build (once) the UPDATE that admits a ticket and returns who it is.
 
-    by_door_pass: the door link must still be open (not switched off, not expired).
+    by_door_pass: the door link must still be open (not switched off, not expired) and its
+    event published (not cancelled, not a draft again).
     guarded=False leaves out "not yet checked in": only the control test wants that, to show
     that two doors then admit the same ticket twice.
     """
@@ -183,12 +211,14 @@ def _admit_statement(*, with_seed: bool, by_door_pass: bool, guarded: bool = Tru
     if with_seed:
         conditions.append(tickets.c.secret == bindparam("seed"))
     if by_door_pass:
-        passes = DoorPass.__table__.c
+        passes, events = DoorPass.__table__.c, Event.__table__.c
         conditions.append(
             exists().where(
                 passes.id == bindparam("door_id"),
                 passes.revoked_dt.is_(None),
                 passes.expires_dt > bindparam("now"),
+                events.id == passes.event_id,  # two primary-key look-ups: cheap on the hot path
+                events.status == EventStatus.published,
             )
         )
     return (
@@ -198,6 +228,8 @@ def _admit_statement(*, with_seed: bool, by_door_pass: bool, guarded: bool = Tru
             checked_in_dt=bindparam("now"),
             checked_in_door_id=bindparam("door_id"),
             checked_in_by_staff_id=bindparam("staff_id"),
+            # Explicit: inside the PostgreSQL CTE the column's onupdate is not applied.
+            changed_dt=bindparam("now"),
         )
         .returning(
             tickets.c.rsvp_id,
@@ -216,30 +248,41 @@ def check_in(
     client_scan_id: str | None = None,
     scanned_dt: datetime | None = None,
     now: datetime | None = None,
+    offline: bool = False,
+    clock_offset_s: int | None = None,
+    ask_day: bool = False,
 ) -> Verdict:
-    """Admit the holder of a ticket (by its scanned code, or by id from a name search)."""
+    """Admit the holder of a ticket (by its scanned code, or by id from a name search).
+
+    offline: the phone already let them in while offline (a refusal is then a conflict).
+    ask_day: outside the event's day, admit nobody but answer wrong_day for the volunteer to
+    confirm (the door API does, until the scan comes again confirmed).
+    """
     now = now or utc_now()
     event = door.event
-    client_scan_id = scan_key(client_scan_id)
+    scan = Scan(scan_key(client_scan_id), scanned_dt, offline, clock_offset_s)
     seed = None
     if code is None and ticket_id is None:
         raise DomainError("missing_code", _("Scan a code or pick a person."))
     if event.purged_dt is not None:
         # Its attendees' data is gone: no ticket of it is looked up, whatever was scanned.
-        return _refused(door, CheckInResult.expired, client_scan_id, scanned_dt, now)
+        return _refused(door, CheckInResult.expired, scan, now)
     if code is not None:
         try:
             claim = decode_ticket(code, signing_key(current_app.config).public_key())
         except InvalidTicketCode:
-            return _refused(door, CheckInResult.invalid, client_scan_id, scanned_dt, now)
+            return _refused(door, CheckInResult.invalid, scan, now)
         if claim.event_id != event.id:
             result = (
                 CheckInResult.expired if _is_purged(claim.event_id) else CheckInResult.other_event
             )
-            return _refused(door, result, client_scan_id, scanned_dt, now)
+            return _refused(door, result, scan, now)
         ticket_id, seed = claim.ticket_id, claim.seed.hex()
     if not is_valid_id(ticket_id):
-        return _refused(door, CheckInResult.unknown, client_scan_id, scanned_dt, now)
+        return _refused(door, CheckInResult.unknown, scan, now)
+    if ask_day and not _on_the_day(event, scanned_dt or now):
+        # Nothing is done or logged: the volunteer confirms, and the same scan comes again.
+        return Verdict(CheckInResult.wrong_day, ticket_id=ticket_id)
 
     # 1. The check-in itself: only an active, matching, not yet admitted ticket of this event.
     #    On PostgreSQL the same statement writes the scan's log line.
@@ -253,7 +296,9 @@ def check_in(
         "door_id": door.door_pass.id if door.door_pass else None,
         "staff_id": door.staff.id if door.staff else None,
         "scanned": scanned_dt or now,
-        "scan_id": client_scan_id,
+        "scan_id": scan.key,
+        "offline": offline,
+        "clock_offset": clock_offset_s,
     }
     try:
         if logs_too:
@@ -263,14 +308,7 @@ def check_in(
             admitted = db.session.execute(admit, params).one_or_none()
             scan_id = None
             if admitted is not None:
-                scan_id = _log(
-                    door,
-                    CheckInResult.ok,
-                    ticket_id=ticket_id,
-                    client_scan_id=client_scan_id,
-                    scanned_dt=scanned_dt,
-                    now=now,
-                )
+                scan_id = _log(door, CheckInResult.ok, ticket_id=ticket_id, scan=scan, now=now)
     except IntegrityError:
         # The scan id was used before, for another ticket: the caller rolls back the UPDATE.
         raise DomainError("duplicate_scan_id", _("This scan was already sent.")) from None
@@ -287,9 +325,7 @@ def check_in(
             checked_in_dt=now,
             door=door.label,
         )
-    return _refusal(
-        door, ticket_id, seed, client_scan_id=client_scan_id, scanned_dt=scanned_dt, now=now
-    )
+    return _refusal(door, ticket_id, seed, scan=scan, now=now)
 
 
 def _is_purged(event_id: int) -> bool:
@@ -299,10 +335,18 @@ def _is_purged(event_id: int) -> bool:
     return db.session.scalar(select(Event.purged_dt).where(Event.id == event_id)) is not None
 
 
-def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, scanned_dt, now):
+def _on_the_day(event, at: datetime) -> bool:
+    """Return whether at is inside the door's window (door_window) for this event."""
+    if event.start_dt is None:  # a door of an older cache entry: no window to judge by
+        return True
+    opens, closes = door_window(event, current_app.config["DOOR_EARLY_MINUTES"])
+    return opens <= at < closes
+
+
+def _refusal(door: Door, ticket_id: int, seed: str | None, *, scan: Scan, now):
     """Say why a ticket was not admitted (2nd statement) and log the refusal (3rd)."""
     check_door_still_open(door, now)
-    same_scan = CheckIn.client_scan_id == client_scan_id if client_scan_id else false()
+    same_scan = CheckIn.client_scan_id == scan.key if scan.key else false()
     row = db.session.execute(
         select(
             Ticket.event_id,
@@ -367,7 +411,18 @@ def _refusal(door: Door, ticket_id: int, seed: str | None, *, client_scan_id, sc
         }
     if result == CheckInResult.already_checked_in:
         known |= {"checked_in_dt": row.checked_in_dt, "door": row.door_label or row.staff_name}
-    return _refused(door, result, client_scan_id, scanned_dt, now, **known)
+    # A phone that let someone in offline on a ticket of this event the server refuses: both
+    # scans stay in the log, the ticket is admitted once, and organisers see the conflict.
+    conflict = scan.offline and result in _CONFLICTS
+    return _refused(
+        door, result, scan, now, conflict_ticket=ticket_id if conflict else None, **known
+    )
+
+
+#: Refusals of an offline admission that mean someone came in who should not have.
+_CONFLICTS = frozenset(
+    {CheckInResult.already_checked_in, CheckInResult.cancelled, CheckInResult.replaced}
+)
 
 
 def undo_check_in(door: Door, scan_id: int, *, now: datetime | None = None) -> CheckIn:

@@ -18,14 +18,22 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from eventsvc.auth.models import Role
 from eventsvc.checkin.api_schema import Problem, body_problem, query_problem
 from eventsvc.checkin.attendees import search_attendees
-from eventsvc.checkin.doors import Door, door_for_token, is_valid_id
-from eventsvc.checkin.models import CheckInResult
+from eventsvc.checkin.doors import Door, check_event_open, door_for_token, is_valid_id
+from eventsvc.checkin.models import CLOCK_SKEW_LIMIT_S, CheckInResult
+from eventsvc.checkin.offline import worker_source
 from eventsvc.checkin.openapi import OPENAPI
 from eventsvc.checkin.services import (
     Verdict,
     check_in,
     undo_check_in,
 )
+from eventsvc.checkin.snapshot import (
+    parse_revision,
+    snapshot_version,
+    ticket_rows,
+    window_day,
+)
+from eventsvc.checkin.walkins import admit_walk_in, first_name_message
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
 from eventsvc.events.display import babel_locale
@@ -49,6 +57,8 @@ MAX_BODY_BYTES = 16 * 1024
 #: clock outside it is not, and the scan is logged at the time the server received it.
 SCANNED_AT_PAST = timedelta(days=30)
 SCANNED_AT_FUTURE = timedelta(days=1)
+#: A device clock's offset is kept within what the log's integer column holds (68 years).
+MAX_OFFSET_S = 2**31 - 1
 #: The site's policy, plus WebAssembly compilation for the scanner's QR decoder.
 SCANNER_CSP = CONTENT_SECURITY_POLICY.replace(
     "script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'"
@@ -67,6 +77,11 @@ def _scanner(door: Door, *, api_token: str | None):
             api_base=url_for("api.checkins", event_id=door.event.id).rsplit("/", 1)[0],
             api_token=api_token,
             public_key=public_key_b64(signing_key(current_app.config)),
+            # Offline, name search points to the printed door list: a link for those who may
+            # open it (organisers), "ask the organisers" for everyone else.
+            print_url=url_for("admin.door_list", event_id=door.event.id)
+            if door.staff is not None and door.staff.has_role(Role.organiser)
+            else None,
         )
     )
     keep_private(response)
@@ -83,7 +98,7 @@ def door_page(token: str):
     try:
         door = door_for_token(token)
     except DomainError as e:
-        return render_template("checkin/closed.html", message=e.message), 403
+        return _closed(e)
     event = db.session.get(Event, door.event.id)  # the page shows the event, not only its id
     return _scanner(replace(door, event=event), api_token=token)
 
@@ -95,7 +110,27 @@ def staff_door_page(event_id: int):
     if not current_user.has_role(Role.volunteer):
         abort(403)
     event = (db.session.get(Event, event_id) if is_valid_id(event_id) else None) or abort(404)
+    try:
+        check_event_open(event.status)  # a draft or a cancelled event has no door
+    except DomainError as e:
+        return _closed(e)
     return _scanner(Door(event=event, staff=current_user), api_token=None)
+
+
+def _closed(error: DomainError):
+    """Show why the scanner does not open (the link, or its event: cancelled, a draft)."""
+    event_closed = error.code in ("event_cancelled", "event_draft")
+    page = render_template("checkin/closed.html", message=error.message, event_closed=event_closed)
+    return page, 403
+
+
+@bp.get("/door/sw.js")
+def service_worker():
+    """Serve the door pages' service worker: the scanner's files kept on the phone."""
+    source = worker_source(current_app.static_folder, lambda f: url_for("static", filename=f))
+    response = current_app.response_class(source, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"  # a deploy reaches phones at their next load
+    return response
 
 
 # --- the API ----------------------------------------------------------------------------------
@@ -131,6 +166,10 @@ def authenticate():
         event = db.session.get(Event, event_id) if is_valid_id(event_id) else None
         if event is None:
             return _error("not_found", _("This event does not exist."), 404)
+        try:
+            check_event_open(event.status)
+        except DomainError as e:
+            return _error(e.code, e.message, 403)
         g.door = Door(event=event, staff=current_user)
         return None
     return _error("unauthorized", _("Open the scanner from a door link or log in."), 401)
@@ -174,11 +213,14 @@ def verdict_message(verdict: Verdict, event: Event) -> str:
             )
         return _("Welcome, %(name)s", name=verdict.name)
     if verdict.result == CheckInResult.already_checked_in:
-        return _(
-            "Already checked in at %(time)s at %(door)s",
-            time=_local_time(verdict.checked_in_dt, event),
-            door=verdict.door or _("the door"),
-        )
+        when = {"time": _local_time(verdict.checked_in_dt, event), "door": verdict.door}
+        when["door"] = when["door"] or _("the door")
+        if first := first_name(verdict.name):  # the volunteer asks "are you Aidê?"
+            return _("Already checked in: %(name)s, at %(time)s at %(door)s", name=first, **when)
+        return _("Already checked in at %(time)s at %(door)s", **when)
+    if verdict.result == CheckInResult.wrong_day:
+        day = window_day(event, babel_locale(get_locale()))
+        return _("This ticket is for %(day)s. Admit anyway?", day=day)
     messages = {
         CheckInResult.expired: _("This ticket has expired."),
         CheckInResult.invalid: _("Not valid"),
@@ -189,6 +231,12 @@ def verdict_message(verdict: Verdict, event: Event) -> str:
         CheckInResult.waitlisted: _("Waitlisted"),
     }
     return messages[verdict.result]
+
+
+def first_name(name: str | None) -> str | None:
+    """Return the first word of a name (None for no name): what "already in" tells the door."""
+    words = (name or "").split()
+    return words[0] if words else None
 
 
 def _verdict_json(verdict: Verdict, event: Event) -> dict:
@@ -211,6 +259,13 @@ def _verdict_json(verdict: Verdict, event: Event) -> dict:
         "checked_in_at": checked_in.isoformat().replace("+00:00", "Z") if checked_in else None,
         "checked_in_time": _local_time(verdict.checked_in_dt, event),
         "door": verdict.door,
+        "first_name": first_name(verdict.name)
+        if verdict.result == CheckInResult.already_checked_in
+        else None,
+        "conflict": verdict.is_conflict,
+        "day": window_day(event, babel_locale(get_locale()))
+        if verdict.result == CheckInResult.wrong_day
+        else None,
     }
 
 
@@ -235,8 +290,8 @@ def _json_body() -> Any:
         raise DomainError("bad_request", _("Send a JSON object.")) from None
 
 
-def _scanned_at(value: str | None) -> datetime | None:
-    """Return a scan's device time in UTC; None (the server's time) when it is not believable.
+def _device_time(value: str | None, message) -> datetime | None:
+    """Return a device's time in UTC, or raise bad_request with message() when it is no time.
 
     The document has checked the text (printable ASCII, at most 64 characters); what it
     cannot say is whether the text is a time with an offset that UTC can hold.
@@ -247,10 +302,38 @@ def _scanned_at(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
             raise ValueError("no offset")
-        parsed = parsed.astimezone(UTC)
+        return parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # not a time, or out of range once in UTC
-        raise DomainError("bad_request", _scanned_at_message()) from None
-    now = utc_now()
+        raise DomainError("bad_request", message()) from None
+
+
+def _clock_offset(sent_at: str | None, now: datetime) -> int | None:
+    """Return how many seconds the device's clock is ahead of ours, when it is too far off.
+
+    sent_at is the device's time when it sent the request: the offset is known to within the
+    request's travel time. None: no sent_at, or the clock is within CLOCK_SKEW_LIMIT_S.
+    """
+    sent = _device_time(sent_at, _sent_at_message)
+    if sent is None:
+        return None
+    offset = round((sent - now).total_seconds())
+    if abs(offset) <= CLOCK_SKEW_LIMIT_S:
+        return None
+    return max(-MAX_OFFSET_S, min(MAX_OFFSET_S, offset))
+
+
+def _scanned_at(value: str | None, offset: int | None, now: datetime) -> datetime | None:
+    """Return a scan's time in UTC, corrected by the device clock's offset.
+
+    None (the server's time) when it is still not believable.
+    """
+    parsed = _device_time(value, _scanned_at_message)
+    if parsed is None:
+        return None
+    try:
+        parsed -= timedelta(seconds=offset or 0)
+    except OverflowError:
+        return None
     if not now - SCANNED_AT_PAST <= parsed <= now + SCANNED_AT_FUTURE:
         return None  # a device clock far off: the scan is real, its time is not
     return parsed
@@ -258,6 +341,10 @@ def _scanned_at(value: str | None) -> datetime | None:
 
 def _scanned_at_message() -> str:
     return _("scanned_at must be an ISO 8601 time with its offset, like 2026-07-04T19:30:00Z.")
+
+
+def _sent_at_message() -> str:
+    return _("sent_at must be an ISO 8601 time with its offset, like 2026-07-04T19:30:00Z.")
 
 
 def _check_in_message(problem: Problem) -> str:
@@ -277,6 +364,10 @@ def _check_in_message(problem: Problem) -> str:
             return _("client_scan_id must be 8 to 64 letters, digits or - _ . : (a UUID).")
         case Problem("scanned_at", _):
             return _scanned_at_message()
+        case Problem("sent_at", _):
+            return _sent_at_message()
+        case Problem("offline" | "confirm_day" as name, _):
+            return _("%(name)s must be true or false.", name=name)
     raise LookupError(f"CheckInRequest has no message for {problem}")
 
 
@@ -289,11 +380,17 @@ def _check_in_request(body: Any) -> dict:
     problem = body_problem("/events/{event_id}/checkins", "post", body)
     if problem is not None:
         raise DomainError("bad_request", _check_in_message(problem))
+    now = utc_now()
+    offset = _clock_offset(body.get("sent_at"), now)
     return {
         "code": body.get("code"),
         "ticket_id": body.get("ticket_id"),
         "client_scan_id": body.get("client_scan_id"),
-        "scanned_dt": _scanned_at(body.get("scanned_at")),
+        "scanned_dt": _scanned_at(body.get("scanned_at"), offset, now),
+        "clock_offset_s": offset,
+        "offline": body.get("offline") is True,
+        # An offline admission was confirmed on the phone already, if it had to be.
+        "ask_day": not (body.get("confirm_day") is True or body.get("offline") is True),
     }
 
 
@@ -306,6 +403,57 @@ def checkins(event_id: int):
     answer = _verdict_json(verdict, g.door.event)  # before the commit expires the event
     db.session.commit()
     return jsonify(answer)
+
+
+def _walk_in_request(body: Any) -> dict:
+    """Return admit_walk_in()'s arguments from a request body, or raise bad_request saying why.
+
+    The rules are the document's WalkInRequest schema, as for a check-in.
+    """
+    problem = body_problem("/events/{event_id}/walkins", "post", body)
+    if problem is not None:
+        raise DomainError("bad_request", _walk_in_message(problem))
+    now = utc_now()
+    offset = _clock_offset(body.get("sent_at"), now)
+    return {
+        "party_size": body["party_size"],
+        "client_scan_id": body["client_scan_id"],
+        "first_name": body.get("first_name"),
+        "language": str(get_locale()),
+        "scanned_dt": _scanned_at(body.get("scanned_at"), offset, now),
+        "clock_offset_s": offset,
+    }
+
+
+def _walk_in_message(problem: Problem) -> str:
+    """Return what a scanner is told about the first rule of WalkInRequest its body breaks."""
+    match problem:
+        case Problem(None, "required"):
+            return _("Send a party_size and a client_scan_id.")
+        case Problem(None, _):
+            return _("Send a JSON object.")
+        case Problem("party_size", _):
+            return _("party_size must be a whole number from 1 to 20.")
+        case Problem("first_name", _):
+            return first_name_message()
+    return _check_in_message(problem)  # client_scan_id, scanned_at, sent_at: as for a scan
+
+
+@api.post("/events/<int:event_id>/walkins")
+@limit_failed_lookups
+@door_required
+def walkins(event_id: int):
+    """Add a party that came without an RSVP (no email, no phone) and admit it at once."""
+    walk_in = admit_walk_in(g.door, **_walk_in_request(_json_body()))
+    db.session.commit()
+    return jsonify(
+        result="ok",
+        ok=True,
+        message=walk_in.welcome(),
+        scan_id=walk_in.scan_id,
+        party_size=walk_in.party_size,
+        replay=walk_in.is_replay,
+    )
 
 
 @api.post("/events/<int:event_id>/checkins/<int:scan_id>/undo")
@@ -357,6 +505,45 @@ def stats(event_id: int):
     """Return how many are in, of how many confirmed."""
     numbers = door_stats(g.door.event)
     return jsonify(checked_in=numbers.checked_in, confirmed=numbers.confirmed)
+
+
+@api.get("/events/<int:event_id>/snapshot")
+@limit_failed_lookups
+@door_required
+def snapshot(event_id: int):
+    """Return what the scanner needs to judge tickets offline: no names (checkin/snapshot.py)."""
+    since = request.args.get("since")
+    if query_problem("/events/{event_id}/snapshot", "get", "since", since or "") is not None:
+        raise DomainError("bad_request", _("since must be the revision of an earlier snapshot."))
+    event = g.door.event
+    locale = babel_locale(get_locale())
+    version = snapshot_version(event, early_minutes=current_app.config["DOOR_EARLY_MINUTES"])
+    etag = version.etag(str(locale))
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        last = parse_revision(since)
+        opens, closes = version.window
+        response = jsonify(
+            event_id=event.id,
+            revision=version.revision,
+            full=last is None,
+            count=version.tickets,
+            window={
+                "opens_at": _utc_text(opens),
+                "closes_at": _utc_text(closes),
+                "day": window_day(event, locale),
+            },
+            tickets=ticket_rows(event.id, last),
+        )
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"  # always asked again, cheaply
+    keep_private(response)
+    return response
+
+
+def _utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @api.get("/openapi.json")

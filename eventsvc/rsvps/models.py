@@ -199,6 +199,7 @@ class Ticket(db.Model):
     __table_args__ = (
         UniqueConstraint("rsvp_id", "position"),
         CheckConstraint("position >= 1", name="position_positive"),
+        Index("ix_tickets_event_id_changed_dt", "event_id", "changed_dt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,6 +222,9 @@ class Ticket(db.Model):
     checked_in_by_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_users.id", ondelete="SET NULL")
     )
+    #: Set by every UPDATE of the row (check-in, undo, void, purge): the door's offline snapshot
+    #: sends only the tickets changed since its last copy (checkin/snapshot.py).
+    changed_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
 
     rsvp: Mapped[Rsvp] = relationship(back_populates="tickets")
     event: Mapped[Event] = relationship()

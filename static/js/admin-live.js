@@ -74,6 +74,16 @@
     fillRows("recent", data.recent, function (row) {
       return [row.time, row.door, row.label, row.name];
     });
+    fillRows("conflicts", data.conflicts, function (row) {
+      return [row.time, row.door, row.name, row.first];
+    });
+    fillRows("skewed", data.skewed, function (row) {
+      return [row.time, row.door, row.offset];
+    });
+    var problems = root.querySelector("[data-live-problems]");
+    if (problems) {
+      problems.hidden = !(data.conflicts.length || data.skewed.length);
+    }
     setText("updated", new Date().toLocaleTimeString(document.documentElement.lang || undefined));
   }
 

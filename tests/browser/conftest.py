@@ -42,10 +42,28 @@ def chromium_path() -> str:
     return path
 
 
+def _read_files_at_once(response):
+    """Send a static file from memory, its file closed before the first byte goes out.
+
+    The door's service worker downloads the scanner's files in the background; a browser closed
+    at the end of a test drops those connections mid-file, and the file the dev server's thread
+    held open surfaced later as a ResourceWarning (an error here) in whichever test was running.
+    """
+    if response.direct_passthrough:
+        body = b"".join(response.response)
+        close = getattr(response.response, "close", None)
+        if close is not None:
+            close()
+        response.direct_passthrough = False
+        response.response = [body]
+    return response
+
+
 @pytest.fixture(scope="session")
 def live_server(app, app_config):
     """Serve a production-like app (CSRF on) on the test database; yield its base URL."""
     server_app = create_app(app_config)
+    server_app.after_request(_read_files_at_once)
     server = make_server("127.0.0.1", 0, server_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

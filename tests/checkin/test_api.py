@@ -50,8 +50,9 @@ def test_second_scan_is_already_checked_in_with_time_and_door(app, door, scan):
     body = scan(code=door["codes"][0], token=door["side"]).get_json()
     assert body["ok"] is False and body["result"] == "already_checked_in"
     assert body["door"] == "Main entrance"
+    assert body["first_name"] == "José"  # the volunteer can ask who came in before
     assert (
-        body["message"].startswith("Already checked in at ")
+        body["message"].startswith("Already checked in: José, at ")
         and "at Main entrance" in body["message"]
     )
     assert body["checked_in_time"] in body["message"]

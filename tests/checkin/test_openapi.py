@@ -26,6 +26,7 @@ from eventsvc.checkin.openapi import OPENAPI
 from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
+from eventsvc.rsvps.event_changes import cancel_event
 from eventsvc.rsvps.models import Rsvp, Ticket
 from eventsvc.rsvps.services import RsvpData, cancel_rsvp, submit_rsvp
 
@@ -34,6 +35,8 @@ CHECKIN = "/events/{event_id}/checkins"
 UNDO = "/events/{event_id}/checkins/{scan_id}/undo"
 SEARCH = "/events/{event_id}/search"
 STATS = "/events/{event_id}/stats"
+SNAPSHOT = "/events/{event_id}/snapshot"
+WALKINS = "/events/{event_id}/walkins"
 OPERATIONS = [(path, method) for path, item in OPENAPI["paths"].items() for method in item]
 UNKNOWN_DOOR = "not-a-door-link-" + "x" * 16
 SERVED = "urn:test:served-door-api"
@@ -78,6 +81,9 @@ def conforms(document: dict, response, path: str, method: str) -> dict:
     answers = document["paths"][path][method]["responses"]
     assert status in answers, f"{where}: the document lists only {sorted(answers)}"
     answer = answers[status]
+    if status == "304":
+        assert response.get_data() == b"", f"{where}: a body"
+        return {}
     for name, header in answer.get("headers", {}).items():
         value = response.headers.get(name)
         assert value is not None or not header.get("required"), f"{where}: no {name} header"
@@ -157,8 +163,11 @@ class Caller:
         """
         url = API + path.format(event_id=event_id or self.door["event_id"], scan_id=scan_id)
         headers = {} if token is None else {"X-Door-Token": self.door.get(token, token)}
+        headers |= kw.pop("headers", {})
         if path == CHECKIN and "json" not in kw and "data" not in kw:
             kw["json"] = {"code": self.door["codes"][0]}
+        if path == WALKINS and "json" not in kw and "data" not in kw:
+            kw["json"] = {"party_size": 2, "client_scan_id": "walk-in-0001"}
         if path == SEARCH:
             kw.setdefault("query_string", {"q": "jose"})
         return (client or self.client).open(url, method=method.upper(), headers=headers, **kw)
@@ -274,8 +283,88 @@ def search_too_long(api, path, method):
     return api.request(path, method, query_string={"q": "a" * 101})
 
 
+def snapshot_of_every_ticket(api, path, method):
+    response = api.request(path, method)
+    body = response.get_json()
+    assert body["full"] is True and len(body["tickets"]) == body["count"] > 0
+    return response
+
+
+def snapshot_changes_since(api, path, method):
+    first = api.request(path, method).get_json()
+    assert api.scan(code=api.door["codes"][0]).get_json()["ok"]
+    response = api.request(path, method, query_string={"since": first["revision"]})
+    assert response.get_json()["full"] is False
+    return response
+
+
+def snapshot_unchanged(api, path, method):
+    etag = api.request(path, method).headers["ETag"]
+    return api.request(path, method, headers={"If-None-Match": etag})
+
+
+def since_too_long(api, path, method):
+    return api.request(path, method, query_string={"since": "x" * 65})
+
+
 def counted(api, path, method):
     assert api.scan(code=api.door["codes"][0]).get_json()["ok"]
+    return api.request(path, method)
+
+
+def event_cancelled(api, path, method):
+    api.change(lambda: cancel_event(db.session.get(Event, api.door["event_id"])))
+    return api.request(path, method)
+
+
+def event_draft(api, path, method):
+    api.change(lambda: setattr(db.session.get(Event, api.door["event_id"]), "status", "draft"))
+    return api.request(path, method, token=None, client=api.staff())
+
+
+def walked_in(api, path, method):
+    response = api.request(path, method, json={"party_size": 2, "client_scan_id": "walk-0001"})
+    assert response.get_json()["replay"] is False
+    return response
+
+
+def walked_in_again(api, path, method):
+    body = {"party_size": 1, "client_scan_id": "walk-0002", "first_name": "Rosa"}
+    assert api.request(path, method, json=body).status_code == 200
+    return api.request(path, method, json=body)
+
+
+def walk_in_of_nobody(api, path, method):
+    return api.request(path, method, json={"party_size": 0, "client_scan_id": "walk-0003"})
+
+
+def walk_in_too_large(api, path, method):
+    return api.request(path, method, json={"party_size": 6, "client_scan_id": "walk-0004"})
+
+
+def walk_in_after_the_event(api, path, method):
+    def end_an_hour_ago():
+        event = db.session.get(Event, api.door["event_id"])
+        event.start_dt, event.end_dt = (
+            utc_now() - timedelta(hours=3),
+            utc_now() - timedelta(hours=1),
+        )
+
+    api.change(end_an_hour_ago)
+    return api.request(path, method)
+
+
+def walk_in_id_used_elsewhere(api, path, method):
+    body = {"party_size": 1, "client_scan_id": "walk-0005"}
+    other = api.request(
+        path, method, json=body, token="elsewhere", event_id=api.door["other_event_id"]
+    )
+    assert other.status_code == 200
+    return api.request(path, method, json=body)
+
+
+def walk_in_at_a_full_event(api, path, method):
+    api.change(lambda: setattr(db.session.get(Event, api.door["event_id"]), "capacity", 4))
     return api.request(path, method)
 
 
@@ -283,6 +372,8 @@ EVERY_OPERATION = [
     (401, "unauthorized", unauthorized),
     (403, "door_unknown", unknown_door),
     (403, "wrong_door", wrong_door),
+    (403, "event_cancelled", event_cancelled),
+    (403, "event_draft", event_draft),
     (404, "not_found", no_such_event),
     (429, "rate_limited", rate_limited),
 ]
@@ -300,6 +391,21 @@ OWN = {
         (400, "bad_request", search_too_long),
     ],
     (STATS, "get"): [(200, None, counted)],
+    (WALKINS, "post"): [
+        (200, None, walked_in),
+        (200, None, walked_in_again),
+        (400, "bad_request", walk_in_of_nobody),
+        (400, "party_too_large", walk_in_too_large),
+        (400, "closed", walk_in_after_the_event),
+        (400, "duplicate_scan_id", walk_in_id_used_elsewhere),
+        (409, "full", walk_in_at_a_full_event),
+    ],
+    (SNAPSHOT, "get"): [
+        (200, None, snapshot_of_every_ticket),
+        (200, None, snapshot_changes_since),
+        (304, None, snapshot_unchanged),
+        (400, "bad_request", since_too_long),
+    ],
 }
 
 
@@ -360,6 +466,12 @@ def _reissue(api):
     db.session.get(Ticket, api.door["tickets"][0]).secret = "ab" * 6
 
 
+def _next_week(api):
+    event = db.session.get(Event, api.door["event_id"])
+    event.start_dt += timedelta(days=7)
+    event.end_dt += timedelta(days=7)
+
+
 def _purge_other_event(api):
     db.session.get(Event, api.door["other_event_id"]).purged_dt = utc_now()
 
@@ -379,6 +491,7 @@ VERDICTS = {
     "unknown": ("unknown", lambda api: api.scan(ticket_id=2**31 - 1)),
     "cancelled": ("cancelled", _after(_cancel, _first_code)),
     "replaced": ("replaced", _after(_reissue, _first_code)),
+    "wrong_day": ("wrong_day", _after(_next_week, _first_code)),
     "expired": (
         "expired",
         _after(_purge_other_event, lambda api: api.scan(code=api.door["other_code"])),

@@ -1,9 +1,9 @@
 """The door API fuzzed from outside, as a broken or hostile scanner would call it.
 
-Check-in, undo, name search and stats, through a door link made in the test: any JSON value in
-any field, wrong types, huge integers, lone surrogates (as \\ud800 escapes), NUL, 10 kB strings,
-1,000 keys, nesting 100,000 deep, raw invalid UTF-8. Never a 5xx; every error is JSON with a
-code and a message, in Spanish when the caller asks for it.
+Check-in, undo, name search, stats and walk-ins, through a door link made in the test: any JSON
+value in any field, wrong types, huge integers, lone surrogates (as \\ud800 escapes), NUL, 10 kB
+strings, 1,000 keys, nesting 100,000 deep, raw invalid UTF-8. Never a 5xx; every error is JSON
+with a code and a message, in Spanish when the caller asks for it.
 """
 
 from __future__ import annotations
@@ -82,6 +82,32 @@ def test_check_in_answers_any_json(fuzz_app, world, body, language):
     assert_json_answer(response, language)
 
 
+WALK_IN_FIELDS = ["party_size", "client_scan_id", "first_name", "scanned_at", "sent_at"]
+walk_in_bodies = (
+    st.fixed_dictionaries({}, optional=dict.fromkeys(WALK_IN_FIELDS, json_values))
+    | st.fixed_dictionaries(  # a well-formed walk-in with any first name: it may get in
+        {
+            "party_size": st.integers(1, 3),
+            "client_scan_id": st.text("abcdef0123456789-", min_size=8, max_size=16),
+        },
+        optional={"first_name": json_values},
+    )
+    | bodies
+)
+
+
+@FUZZ
+@given(body=walk_in_bodies, language=languages)
+def test_walk_in_answers_any_json(fuzz_app, world, body, language):
+    response = fuzz_app.test_client().post(
+        f"/api/v1/events/{world['event_id']}/walkins",
+        data=_raw(body),
+        content_type="application/json",
+        headers={"X-Door-Token": world["door_token"], "Accept-Language": language},
+    )
+    assert_json_answer(response, language)
+
+
 @FUZZ
 @given(data=st.binary(max_size=300) | st.sampled_from(HOSTILE), language=languages)
 def test_check_in_answers_any_bytes(fuzz_app, world, data, language):
@@ -132,14 +158,15 @@ def test_search_answers_any_query(fuzz_app, world, q, extra):
     event_id=st.sampled_from(["0", str(2**31), str(2**63), str(10**30), "%00", "%FF", "-1"]),
     token=st.sampled_from(["", "\x7f", "A" * 5000, "%00", "é"])
     | st.text(st.characters(exclude_characters="\r\n"), max_size=20),  # headers have no breaks
-    endpoint=st.sampled_from(["checkins", "search?q=a", "stats", "checkins/1/undo"]),
+    endpoint=st.sampled_from(["checkins", "search?q=a", "stats", "checkins/1/undo", "walkins"]),
 )
 def test_any_event_id_and_door_token_get_a_json_answer(fuzz_app, world, event_id, token, endpoint):
-    method = "post" if "checkins" in endpoint else "get"
+    method = "post" if "checkins" in endpoint or endpoint == "walkins" else "get"
     try:
         header = token.encode("latin-1").decode("latin-1")
     except UnicodeEncodeError:
-        header = token.encode().decode("latin-1")  # what a client's raw UTF-8 bytes look like
+        # What a client's raw UTF-8 bytes look like (a lone surrogate as its three bytes).
+        header = token.encode("utf-8", "surrogatepass").decode("latin-1")
     response = getattr(fuzz_app.test_client(), method)(
         f"/api/v1/events/{event_id}/{endpoint}",
         json={"code": "x"},

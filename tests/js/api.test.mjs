@@ -99,3 +99,56 @@ test("401 and 403 close the door: the client then says why", async () => {
   await assert.rejects(api.request("GET", "/stats"));
   assert.equal(api.closed(), "", "a plain refusal does not close the door");
 });
+
+test("an answer that does not come in time is retryable, and the request is aborted", async () => {
+  let signal;
+  const { api } = client(() => response(200, {}), {
+    timeoutMs: 20,
+    fetch: (url, init) => {
+      signal = init.signal;
+      return new Promise((resolve, reject) => {
+        init.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+      });
+    },
+  });
+  const err = await api.request("POST", "/checkins", { code: "A" }).catch((e) => e);
+  assert.ok(err instanceof RetryableError);
+  assert.equal(err.timedOut, true);
+  assert.equal(signal.aborted, true);
+});
+
+test("one request may have its own timeout; a quick answer is not aborted", async () => {
+  let signal;
+  const slow = (ms) => (url, init) => {
+    signal = init.signal;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => resolve(response(200, { ok: 1 })), ms);
+      init.signal.addEventListener("abort", () => (clearTimeout(timer), reject(new Error("aborted"))));
+    });
+  };
+  const { api } = client(null, { timeoutMs: 10, fetch: slow(40) });
+  assert.deepEqual(await api.request("GET", "/snapshot", undefined, { timeoutMs: 500 }), { ok: 1 });
+  const quick = client(null, { timeoutMs: 500, fetch: slow(1) });
+  assert.deepEqual(await quick.api.request("GET", "/stats"), { ok: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(signal.aborted, false, "the timer is cleared once the answer is read");
+});
+
+test("a network failure is retryable but not a timeout", async () => {
+  const { api } = client(() => {
+    throw new TypeError("Failed to fetch");
+  });
+  const err = await api.request("GET", "/stats").catch((e) => e);
+  assert.ok(err instanceof RetryableError);
+  assert.equal(err.timedOut, false);
+});
+
+test("getIfChanged sends If-None-Match: 304 is null, 200 gives the data and its ETag", async () => {
+  const unchanged = client(() => response(304));
+  assert.equal(await unchanged.api.getIfChanged("/snapshot?since=r1", '"e1"'), null);
+  assert.equal(unchanged.requests[0].init.headers["If-None-Match"], '"e1"');
+  assert.equal(unchanged.requests[0].url, "/api/v1/events/7/snapshot?since=r1");
+  const fresh = client(() => response(200, { full: true }, { ETag: '"e2"' }));
+  assert.deepEqual(await fresh.api.getIfChanged("/snapshot", null), { data: { full: true }, etag: '"e2"' });
+  assert.equal("If-None-Match" in fresh.requests[0].init.headers, false);
+});

@@ -2,7 +2,7 @@
 import { fill } from "./text.js";
 
 /** The icon of each kind of verdict; its word comes from the page's strings (word_<kind>). */
-export const ICONS = { ok: "✓", warn: "!", stop: "✕", wait: "…", undone: "↶" };
+export const ICONS = { ok: "✓", warn: "!", ask: "?", stop: "✕", wait: "…", undone: "↶" };
 
 /** Return the kind of verdict a check-in result gets: in, look again, or stop. */
 export function kindOf(result) {
@@ -28,18 +28,24 @@ export function queueText(waiting, strings) {
 }
 
 /** The vibration of each verdict that needs the volunteer's attention, in ms. */
-export const VIBRATIONS = { ok: [80], warn: [80, 60, 80], stop: [300] };
+export const VIBRATIONS = { ok: [80], warn: [80, 60, 80], ask: [80, 60, 80], stop: [300] };
 
 /**
- * Return the verdict box of the page: `show(kind, message)` rewrites it (so the live region
- * announces it even when the text is the same as before) and signals ok / warn / stop.
+ * Return the verdict box of the page: `show(kind, message, {offline})` rewrites it (so the live
+ * region announces it even when the text is the same as before) and signals ok / warn / stop.
+ * offline: the phone decided without the server; the box says so (its badge, strings.offline).
  */
 export function createVerdictView({ element, strings, signal }) {
-  return function show(kind, message) {
+  return function show(kind, message, { offline = false } = {}) {
     const view = verdictView(kind, message, strings);
-    element.className = view.className;
+    element.className = view.className + (offline ? " verdict-offline" : "");
     element.querySelector(".verdict-icon").textContent = view.icon;
     element.querySelector(".verdict-word").textContent = view.word;
+    const badge = element.querySelector(".verdict-badge");
+    if (badge) {
+      badge.textContent = offline ? strings.offline : "";
+      badge.hidden = !offline;
+    }
     element.querySelector(".verdict-message").textContent = view.message;
     if (kind in VIBRATIONS) signal(kind);
   };
@@ -72,7 +78,7 @@ export function createSignal({ muted }) {
       if (!audio) return;
       if (audio.state === "suspended") audio.resume();
       if (kind === "ok") beep(1320, 0, 0.12);
-      else if (kind === "warn") (beep(660, 0, 0.1), beep(660, 0.18, 0.1));
+      else if (kind === "warn" || kind === "ask") (beep(660, 0, 0.1), beep(660, 0.18, 0.1));
       else beep(220, 0, 0.35);
     },
   };
