@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import (
-    select,
-)
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from eventsvc.auth.models import StaffUser
@@ -37,6 +35,19 @@ class DoorActivity:
     per_quarter: list[tuple[datetime, int]]
     #: The latest scans, newest first.
     recent: list[CheckIn]
+
+
+def _newest(query: Select, limit: int) -> Select:
+    """Return the query's latest scans first, with their door, staff member and party loaded."""
+    return (
+        query.options(
+            joinedload(CheckIn.door_pass),
+            joinedload(CheckIn.staff),
+            joinedload(CheckIn.ticket).joinedload(Ticket.rsvp),
+        )
+        .order_by(CheckIn.created_dt.desc(), CheckIn.id.desc())
+        .limit(limit)
+    )
 
 
 def door_activity(event: Event, *, recent: int = 10) -> DoorActivity:
@@ -70,15 +81,7 @@ def door_activity(event: Event, *, recent: int = 10) -> DoorActivity:
             per_quarter.append((start.astimezone(tz), quarters.get(start, 0)))
             start += ARRIVAL_BUCKET
     scans = db.session.scalars(
-        select(CheckIn)
-        .where(CheckIn.event_id == event.id)
-        .options(
-            joinedload(CheckIn.door_pass),
-            joinedload(CheckIn.staff),
-            joinedload(CheckIn.ticket).joinedload(Ticket.rsvp),
-        )
-        .order_by(CheckIn.created_dt.desc(), CheckIn.id.desc())
-        .limit(recent)
+        _newest(select(CheckIn).where(CheckIn.event_id == event.id), recent)
     ).all()
     return DoorActivity(
         stats=door_stats(event),
@@ -112,25 +115,22 @@ def door_problems(event: Event, *, limit: int = 50) -> DoorProblems:
     first_door = DoorPass.__table__.alias("first_door")
     first_staff = StaffUser.__table__.alias("first_staff")
     rows = db.session.execute(
-        select(CheckIn, Ticket.checked_in_dt, first_door.c.label, first_staff.c.name)
-        .join(Ticket, Ticket.id == CheckIn.ticket_id)
-        .outerjoin(first_door, first_door.c.id == Ticket.checked_in_door_id)
-        .outerjoin(first_staff, first_staff.c.id == Ticket.checked_in_by_staff_id)
-        .where(CheckIn.event_id == event.id, CheckIn.is_conflict)
-        .options(
-            joinedload(CheckIn.door_pass),
-            joinedload(CheckIn.staff),
-            joinedload(CheckIn.ticket).joinedload(Ticket.rsvp),
+        _newest(
+            select(CheckIn, Ticket.checked_in_dt, first_door.c.label, first_staff.c.name)
+            .join(Ticket, Ticket.id == CheckIn.ticket_id)
+            .outerjoin(first_door, first_door.c.id == Ticket.checked_in_door_id)
+            .outerjoin(first_staff, first_staff.c.id == Ticket.checked_in_by_staff_id)
+            .where(CheckIn.event_id == event.id, CheckIn.is_conflict),
+            limit,
         )
-        .order_by(CheckIn.created_dt.desc(), CheckIn.id.desc())
-        .limit(limit)
     ).all()
     skewed = db.session.scalars(
-        select(CheckIn)
-        .where(CheckIn.event_id == event.id, CheckIn.clock_offset_s.is_not(None))
-        .options(joinedload(CheckIn.door_pass), joinedload(CheckIn.staff))
-        .order_by(CheckIn.created_dt.desc(), CheckIn.id.desc())
-        .limit(limit)
+        _newest(
+            select(CheckIn).where(
+                CheckIn.event_id == event.id, CheckIn.clock_offset_s.is_not(None)
+            ),
+            limit,
+        )
     ).all()
     return DoorProblems(
         conflicts=[

@@ -146,14 +146,18 @@ def limit_body():
     request.max_content_length = MAX_BODY_BYTES
 
 
+#: Calls that may reuse a worker's recent lookup of a door link: a check-in's admission checks
+#: the link again; a snapshot holds no personal data and is asked for every few seconds.
+_REUSE_DOOR = frozenset({"api.checkins", "api.snapshot"})
+
+
 def authenticate():
     """Let in a valid door token for its own event, or a logged-in staff member (with CSRF)."""
     event_id = (request.view_args or {}).get("event_id")
     token = request.headers.get(DOOR_HEADER)
     if token:
         try:
-            # Check-ins reuse a recent lookup of the link: their admission checks it again.
-            door = door_for_token(token, reuse=request.endpoint == "api.checkins")
+            door = door_for_token(token, reuse=request.endpoint in _REUSE_DOOR)
         except DomainError as e:
             return _error(e.code, e.message, 403)
         if door.event.id != event_id:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -20,13 +17,11 @@ from eventsvc.db import utc_now
 from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.rsvps.models import Ticket
-from eventsvc.rsvps.qr import qr_png
-from tests.browser.conftest import CHROMIUM_FLAGS, ROOT, axe_violations, chromium_path
+from tests.browser.camera import camera_browser, write_y4m
+from tests.browser.conftest import axe_violations
 from tests.browser.phone import poll, read_store
 
 pytestmark = pytest.mark.browser
-
-DECODER = ROOT / "static" / "vendor" / "zxing-wasm" / "zxing_reader.wasm"
 
 
 def admissions(app, ticket_id: int) -> list[CheckIn]:
@@ -62,43 +57,13 @@ def verdict(page):
 # --- the camera -----------------------------------------------------------------------------------
 
 
-def write_y4m(path: Path, code: str, *, size=(640, 480), frames=10) -> None:
-    """Write a YUV4MPEG2 (4:2:0) video of a ticket's QR on white for Chromium's fake camera."""
-    width, height = size
-    frame = Image.new("L", size, 255)
-    qr = Image.open(io.BytesIO(qr_png(code, box_size=7))).convert("L")  # 343 x 343 px
-    frame.paste(qr, ((width - qr.width) // 2, (height - qr.height) // 2))
-    chroma = bytes([128]) * (width // 2 * height // 2)  # no colour: U and V at their middle
-    with path.open("wb") as f:
-        f.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            f.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
-
-
 @pytest.fixture
 def camera_page(browser, live_server, tmp_path, door):
     """Return a page in a second Chromium whose camera films door["codes"][0] (real CSP on)."""
-    if not DECODER.exists():
-        pytest.fail("The QR decoder is missing from static/vendor: run 'make vendor'.")
     video = tmp_path / "ticket.y4m"
     write_y4m(video, door["codes"][0])
-    camera_browser = browser.browser_type.launch(
-        executable_path=chromium_path(),
-        headless=True,
-        args=[
-            *CHROMIUM_FLAGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}",
-        ],
-    )
-    # No bypass_csp: the page must work under its own Content-Security-Policy (WebAssembly).
-    context = camera_browser.new_context(base_url=live_server, locale="en-US")
-    context.grant_permissions(["camera"], origin=live_server)
-    page = context.new_page()
-    yield page
-    context.close()
-    camera_browser.close()
+    with camera_browser(browser, live_server, video=video) as page:
+        yield page
 
 
 def test_camera_scan_admits_the_ticket_holder(app, camera_page, door):

@@ -17,7 +17,8 @@ from eventsvc.events.models import Event
 from eventsvc.extensions import db
 from eventsvc.rsvps.event_changes import cancel_event
 from eventsvc.rsvps.models import Rsvp
-from tests.browser.conftest import CHROMIUM_FLAGS, axe_violations, chromium_path
+from tests.browser.camera import camera_browser
+from tests.browser.conftest import axe_violations
 from tests.browser.phone import read_store
 from tests.browser.test_admin_attendees import log_in
 from tests.browser.test_scanner import verdict
@@ -201,23 +202,10 @@ def test_the_volunteers_list_leads_to_open_doors_only(
 @pytest.fixture
 def two_camera_page(browser, live_server):
     """Return a page in a Chromium with two fake cameras (a phone's front and back)."""
-    camera_browser = browser.browser_type.launch(
-        executable_path=chromium_path(),
-        headless=True,
-        args=[
-            *CHROMIUM_FLAGS,
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream=device-count=2",
-        ],
-    )
     # bypass_csp: the test waits on page state with expressions (the page itself needs no eval).
-    context = camera_browser.new_context(base_url=live_server, locale="en-US", bypass_csp=True)
-    context.grant_permissions(["camera"], origin=live_server)
-    page = context.new_page()
-    yield page
-    settle(page)
-    context.close()
-    camera_browser.close()
+    with camera_browser(browser, live_server, devices=2, bypass_csp=True) as page:
+        yield page
+        settle(page)
 
 
 def settle(page) -> None:
