@@ -424,9 +424,9 @@ OPENAPI = {
                     **_bad_request(
                         "A body that is not a JSON object or breaks WalkInRequest "
                         "(bad_request), a party larger than the event allows (party_too_large), "
-                        "an event that is over (closed), a scan id used by something else "
-                        "(duplicate_scan_id), or a staff session's missing CSRF token "
-                        "(csrf_failed)"
+                        "an event that is over or whose doors do not open yet (closed), a scan "
+                        "id used by something else (duplicate_scan_id), or a staff session's "
+                        "missing CSRF token (csrf_failed)"
                     ),
                     "409": {
                         "description": "No seat for the party: the event is full or people are "

@@ -16,15 +16,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton, format_time
+from flask import current_app
+from flask_babel import get_locale
 from sqlalchemy import select
 
-from eventsvc.checkin.doors import Door, check_event_open
+from eventsvc.checkin.doors import Door, check_event_open, door_window
 from eventsvc.checkin.models import CheckIn, CheckInResult
 from eventsvc.checkin.services import check_in, scan_key
 from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
+from eventsvc.events.display import babel_locale
 from eventsvc.events.locking import lock_event
 from eventsvc.extensions import db
 from eventsvc.i18n import _, ngettext
@@ -128,6 +133,13 @@ def admit_walk_in(
     check_event_open(event.status)
     if event.has_ended(now):
         raise DomainError("closed", _("This event is over: nobody can be added any more."))
+    opens, _closes = door_window(event, current_app.config["DOOR_EARLY_MINUTES"])
+    if now < opens:
+        # A door link is shared days ahead: it must not fill the seats before the doors open.
+        raise DomainError(
+            "closed",
+            _("Walk-ins are admitted from %(when)s.", when=_local(opens, event)),
+        )
     check_party_size(event, party_size)
     taken, waiting = seat_counts(event.id)
     if waiting or taken + party_size > event.capacity:
@@ -163,6 +175,14 @@ def admit_walk_in(
     )
     logger.info("Walk-in party %s of %d admitted at event %s", rsvp.id, party_size, event.id)
     return WalkIn(rsvp.id, rsvp.name, party_size, verdicts[0].scan_id)
+
+
+def _local(moment: datetime, event) -> str:
+    """Return a moment as the door reads it, like "Thu, Dec 10, 5:00 PM PST"."""
+    zone, locale = ZoneInfo(event.timezone), babel_locale(get_locale())
+    day = format_skeleton("MMMEd", moment, tzinfo=zone, locale=locale)
+    time = format_time(moment, "short", tzinfo=zone, locale=locale)
+    return f"{day}, {time} {moment.astimezone(zone).tzname()}"
 
 
 def _earlier_walk_in(door: Door, client_scan_id: str) -> WalkIn | None:

@@ -169,6 +169,20 @@ def test_a_walk_in_needs_an_open_event(app, door, walk_in):
     assert answer.status_code == 400 and answer.get_json()["error"] == "closed"
 
 
+def test_a_door_link_shared_days_ahead_cannot_fill_the_seats_before_the_doors_open(
+    app, door, walk_in
+):
+    with app.app_context():
+        event = db.session.get(Event, door["event_id"])
+        event.start_dt += timedelta(days=3)
+        event.end_dt += timedelta(days=3)
+        db.session.commit()
+    answer = walk_in(party_size=2, headers={"Accept-Language": "es"})
+    assert answer.status_code == 400 and answer.get_json()["error"] == "closed"
+    assert answer.get_json()["message"].startswith("Quienes llegan sin registro")
+    assert walk_ins(app, door["event_id"]) == []
+
+
 def test_a_party_larger_than_the_event_allows_is_refused(door, walk_in):
     answer = walk_in(party_size=6)  # guest_limit=4
     assert answer.status_code == 400
