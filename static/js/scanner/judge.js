@@ -4,9 +4,20 @@
 import { fill } from "./text.js";
 import { readTicket as readTicketDefault } from "./ticket.js";
 
-/** Return a time (ms) as the phone's clock shows it, in the page's language. */
+const clocks = new Map(); // language → its Intl.DateTimeFormat, made once
+
+/**
+ * Return a time (ms) as the phone's clock shows it, in the page's language. The formatter is
+ * made once per language: making one loads the locale's data, tens of milliseconds on a phone,
+ * which the page pays at start (it calls this once) rather than on an "already in" verdict.
+ */
 export function clockTime(ms, lang = globalThis.document?.documentElement.lang || undefined) {
-  return new Date(ms).toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit" });
+  let clock = clocks.get(lang);
+  if (!clock) {
+    clock = new Intl.DateTimeFormat(lang, { hour: "numeric", minute: "2-digit" });
+    clocks.set(lang, clock);
+  }
+  return clock.format(new Date(ms));
 }
 
 /**

@@ -3,7 +3,7 @@
 // sees and hears), camera and decoder, search; this one wires them to the page.
 import { createApi, RetryableError } from "./api.js";
 import { cameraUnavailable, createCamera } from "./camera.js";
-import { judgeOffline, offlineView } from "./judge.js";
+import { clockTime, judgeOffline, offlineView } from "./judge.js";
 import { registerWorker } from "./offline.js";
 import { createDayConfirm, createNotice, showSearchOffline } from "./prompts.js";
 import { createQueue } from "./queue.js";
@@ -374,4 +374,5 @@ function start(root) {
   setInterval(refreshSnapshot, 5000); // cheap: a 304 when nothing changed
   queue.pump(); // scans left over from before a reload, once they are read
   registerWorker(root.dataset.workerUrl); // the scanner reloads and runs with no network
+  clockTime(Date.now()); // the time formatter's locale data, loaded now, not at a verdict
 }
