@@ -49,13 +49,13 @@ def is_valid_id(value: object) -> bool:
 
 @dataclass(frozen=True)
 class EventRef:
-    """What a door needs of its event on the hot path: its id, its time zone, whether purged."""
+    """What a door needs of its event on the hot path: id, time zone, times, whether purged."""
 
     id: int
     timezone: str
+    start_dt: datetime
+    end_dt: datetime
     purged_dt: datetime | None = None
-    start_dt: datetime | None = None
-    end_dt: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def door_for_token(token: str, *, now: datetime | None = None, reuse: bool = Fal
     check_event_open(row.status)  # first: "cancelled" says more than "switched off"
     _check_open(row.revoked_dt, row.expires_dt, now or utc_now())
     door = Door(
-        event=EventRef(row.event_id, row.timezone, row.purged_dt, row.start_dt, row.end_dt),
+        event=EventRef(row.event_id, row.timezone, row.start_dt, row.end_dt, row.purged_dt),
         door_pass=DoorPassRef(row.id, row.label),
     )
     _recent_doors[key] = (time.monotonic() + DOOR_CACHE_SECONDS, replace(door, verified=False))

@@ -337,8 +337,6 @@ def _is_purged(event_id: int) -> bool:
 
 def _on_the_day(event, at: datetime) -> bool:
     """Return whether at is inside the door's window (door_window) for this event."""
-    if event.start_dt is None:  # a door of an older cache entry: no window to judge by
-        return True
     opens, closes = door_window(event, current_app.config["DOOR_EARLY_MINUTES"])
     return opens <= at < closes
 

@@ -147,4 +147,9 @@ def _state(row) -> str:
 
 def window_day(event, locale) -> str:
     """Return the event's day as a door warning names it, like "Thu, Dec 10", in its zone."""
-    return format_skeleton("MMMEd", event.start_dt, tzinfo=ZoneInfo(event.timezone), locale=locale)
+    return door_day(event.start_dt, event, locale)
+
+
+def door_day(moment: datetime, event, locale) -> str:
+    """Return the day of a moment in the event's zone, like "Thu, Dec 10"."""
+    return format_skeleton("MMMEd", moment, tzinfo=ZoneInfo(event.timezone), locale=locale)

@@ -217,8 +217,10 @@ def verdict_message(verdict: Verdict, event: Event) -> str:
             )
         return _("Welcome, %(name)s", name=verdict.name)
     if verdict.result == CheckInResult.already_checked_in:
-        when = {"time": _local_time(verdict.checked_in_dt, event), "door": verdict.door}
-        when["door"] = when["door"] or _("the door")
+        when = {
+            "time": _local_time(verdict.checked_in_dt, event),
+            "door": verdict.door or _("the door"),
+        }
         if first := first_name(verdict.name):  # the volunteer asks "are you Aidê?"
             return _("Already checked in: %(name)s, at %(time)s at %(door)s", name=first, **when)
         return _("Already checked in at %(time)s at %(door)s", **when)
@@ -343,6 +345,16 @@ def _scanned_at(value: str | None, offset: int | None, now: datetime) -> datetim
     return parsed
 
 
+def _device_times(body: dict) -> dict:
+    """Return a scan's scanned_dt and clock_offset_s from its scanned_at and sent_at."""
+    now = utc_now()
+    offset = _clock_offset(body.get("sent_at"), now)
+    return {
+        "scanned_dt": _scanned_at(body.get("scanned_at"), offset, now),
+        "clock_offset_s": offset,
+    }
+
+
 def _scanned_at_message() -> str:
     return _("scanned_at must be an ISO 8601 time with its offset, like 2026-07-04T19:30:00Z.")
 
@@ -384,14 +396,11 @@ def _check_in_request(body: Any) -> dict:
     problem = body_problem("/events/{event_id}/checkins", "post", body)
     if problem is not None:
         raise DomainError("bad_request", _check_in_message(problem))
-    now = utc_now()
-    offset = _clock_offset(body.get("sent_at"), now)
     return {
         "code": body.get("code"),
         "ticket_id": body.get("ticket_id"),
         "client_scan_id": body.get("client_scan_id"),
-        "scanned_dt": _scanned_at(body.get("scanned_at"), offset, now),
-        "clock_offset_s": offset,
+        **_device_times(body),
         "offline": body.get("offline") is True,
         # An offline admission was confirmed on the phone already, if it had to be.
         "ask_day": not (body.get("confirm_day") is True or body.get("offline") is True),
@@ -417,15 +426,12 @@ def _walk_in_request(body: Any) -> dict:
     problem = body_problem("/events/{event_id}/walkins", "post", body)
     if problem is not None:
         raise DomainError("bad_request", _walk_in_message(problem))
-    now = utc_now()
-    offset = _clock_offset(body.get("sent_at"), now)
     return {
         "party_size": body["party_size"],
         "client_scan_id": body["client_scan_id"],
         "first_name": body.get("first_name"),
         "language": str(get_locale()),
-        "scanned_dt": _scanned_at(body.get("scanned_at"), offset, now),
-        "clock_offset_s": offset,
+        **_device_times(body),
     }
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_time
 from flask import current_app
 from flask_babel import get_locale
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from sqlalchemy import select
 from eventsvc.checkin.doors import Door, check_event_open, door_window
 from eventsvc.checkin.models import CheckIn, CheckInResult
 from eventsvc.checkin.services import check_in, scan_key
+from eventsvc.checkin.snapshot import door_day
 from eventsvc.core.audit import record_audit
 from eventsvc.db import utc_now
 from eventsvc.errors import DomainError
@@ -180,7 +181,7 @@ def admit_walk_in(
 def _local(moment: datetime, event) -> str:
     """Return a moment as the door reads it, like "Thu, Dec 10, 5:00 PM PST"."""
     zone, locale = ZoneInfo(event.timezone), babel_locale(get_locale())
-    day = format_skeleton("MMMEd", moment, tzinfo=zone, locale=locale)
+    day = door_day(moment, event, locale)
     time = format_time(moment, "short", tzinfo=zone, locale=locale)
     return f"{day}, {time} {moment.astimezone(zone).tzname()}"
 

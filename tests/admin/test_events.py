@@ -601,10 +601,8 @@ def test_live_json_follows_real_scans_through_the_api(app, client, organiser, do
     assert data["quarters"][0]["start"] == quarter.isoformat()
 
 
-def test_dashboard_shows_counts_and_the_current_events_door(
-    app, client, organiser, door_night, make_event
-):
-    make_event(title_en="Later event", starts_in=timedelta(days=3))
+def admit_first_guest(app, door_night) -> Event:
+    """Check the night's first code in at the main door; return the event (detached)."""
     with app.app_context():
         event = db.session.get(Event, door_night["event_id"])
         check_in(
@@ -612,7 +610,16 @@ def test_dashboard_shows_counts_and_the_current_events_door(
             code=door_night["codes"][0],
         )
         db.session.commit()
-        title = event.title_en
+        db.session.refresh(event)
+        db.session.expunge(event)
+        return event
+
+
+def test_dashboard_shows_counts_and_the_current_events_door(
+    app, client, organiser, door_night, make_event
+):
+    make_event(title_en="Later event", starts_in=timedelta(days=3))
+    title = admit_first_guest(app, door_night).title_en
     page = client.get("/admin/").get_data(as_text=True)
     assert "Later event" in page
     assert f"At the door: {title}" in page
@@ -626,14 +633,7 @@ def test_dashboard_shows_counts_and_the_current_events_door(
 def test_event_overview_counts_confirmed_seats_and_people_checked_in(
     app, client, organiser, door_night
 ):
-    with app.app_context():
-        event = db.session.get(Event, door_night["event_id"])
-        check_in(
-            Door(event=event, door_pass=db.session.get(DoorPass, door_night["main"])),
-            code=door_night["codes"][0],
-        )
-        db.session.commit()
-        capacity = event.capacity
+    capacity = admit_first_guest(app, door_night).capacity
     page = client.get(f"/admin/events/{door_night['event_id']}").get_data(as_text=True)
     assert f"<dd>4 of {capacity} seats</dd>" in page
     assert "<dt>Checked in</dt><dd>1</dd>" in page

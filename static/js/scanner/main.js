@@ -207,8 +207,7 @@ function start(root) {
       lastParty = a && a.party_size > 1 ? { rsvp_id: a.rsvp_id, name: a.name } : null;
       els.restOfParty.hidden = !lastParty;
     } else if (!item.ticket_id) {
-      lastParty = null;
-      els.restOfParty.hidden = true;
+      hideParty();
     }
     refreshStats();
     if (item.ticket_id && lastSearch) runSearch(lastSearch, true); // show the new ticket states
